@@ -1,0 +1,96 @@
+/*
+ * One filter instance's link to its effects host: the frame region, the control channel, the
+ * host process and the worker thread that owns all blocking work (spawn, accept, socket I/O,
+ * restarts, teardown).
+ *
+ * Thread rules: every function marked [graphics] is safe on OBS's graphics thread and never
+ * blocks or sleeps (at most a try-lock that gives up). The rest may be called from any thread.
+ * No libobs dependency: logging goes through the callback in the config.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sfx_log_level { SFX_LOG_ERROR = 0, SFX_LOG_WARNING = 1, SFX_LOG_INFO = 2, SFX_LOG_DEBUG = 3 };
+typedef void (*sfx_log_fn)(void *ctx, enum sfx_log_level level, const char *message);
+
+enum sfx_pixel_format { SFX_PIXEL_RGBA8 = 1, SFX_PIXEL_BGRA8 = 2 };
+
+enum sfx_link_state {
+	SFX_LINK_STOPPED = 0,  /* not started, or destroyed */
+	SFX_LINK_STARTING,     /* spawning the host / waiting for HELLO */
+	SFX_LINK_CONNECTED,    /* frames flow */
+	SFX_LINK_RESTARTING,   /* host gone or hung; waiting for the backoff to elapse */
+	SFX_LINK_FAILED,       /* gave up (host missing, not executable, protocol mismatch) */
+};
+
+struct sfx_host_link_config {
+	const char *host_path;   /* absolute path of the host executable */
+	uint32_t max_width;      /* largest frame either direction will carry */
+	uint32_t max_height;
+	sfx_log_fn log;          /* may be NULL */
+	void *log_ctx;
+};
+
+/* A frame the shim can read: points into the region, valid until the next output_take. */
+struct sfx_frame_view {
+	uint32_t sequence;
+	uint32_t source_sequence;
+	uint32_t width;
+	uint32_t height;
+	uint32_t row_bytes;
+	enum sfx_pixel_format format;
+	uint64_t capture_time_ns;
+	uint32_t process_us;
+	const uint8_t *pixels;
+};
+
+/* Status for the properties panel and the log; copied out under a lock. */
+struct sfx_host_status {
+	enum sfx_link_state state;
+	int64_t host_pid;
+	uint32_t restarts;
+	uint64_t frames_sent;
+	uint64_t frames_received;
+	char host_status_json[1024]; /* the latest STATUS payload from the host, "" if none */
+	char last_error[256];
+};
+
+/* Creates the link and starts its worker, which spawns the host. Returns NULL on failure
+ * (logged). Never blocks on the host. */
+struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *config);
+
+/* Stops the host and frees everything. Returns at once: the worker finishes the teardown
+ * (SHUTDOWN, bounded wait, kill, reap) on its own. */
+void sfx_host_link_destroy(struct sfx_host_link *link);
+
+/* Waits (bounded) until every destroyed link's worker has finished; for module unload. */
+bool sfx_host_link_wait_all(int timeout_ms);
+
+/* [graphics] Returns the input slot's pixel buffer to fill (capacity in *capacity bytes), or NULL
+ * when no host is connected (then do not publish). */
+uint8_t *sfx_host_link_input_begin(struct sfx_host_link *link, size_t *capacity);
+
+/* [graphics] Publishes the buffer filled since input_begin and wakes the worker to notify the host.
+ * Returns the sequence number given to the frame. */
+uint32_t sfx_host_link_input_publish(struct sfx_host_link *link, uint32_t width, uint32_t height, uint32_t row_bytes,
+				     enum sfx_pixel_format format, uint64_t capture_time_ns);
+
+/* [graphics] Takes the newest output frame if one arrived since the last take. Returns false when
+ * there is nothing new (or the frame failed validation, which ends the session). */
+bool sfx_host_link_output_take(struct sfx_host_link *link, struct sfx_frame_view *out);
+
+/* Queues a CONFIGURE message (UTF-8 JSON object) for the host; the newest one wins. */
+void sfx_host_link_configure(struct sfx_host_link *link, const char *settings_json);
+
+void sfx_host_link_get_status(struct sfx_host_link *link, struct sfx_host_status *out);
+
+#ifdef __cplusplus
+}
+#endif
