@@ -31,11 +31,20 @@ enum sfx_link_state {
 };
 
 struct sfx_host_link_config {
-	const char *host_path;   /* absolute path of the host executable */
+	const char *host_path;   /* absolute path of the host executable (copied) */
 	uint32_t max_width;      /* largest frame either direction will carry */
 	uint32_t max_height;
-	sfx_log_fn log;          /* may be NULL */
+	sfx_log_fn log;          /* may be NULL; called from the worker thread, never after destroy returns */
 	void *log_ctx;
+	/* Sequence number of the first published frame (later ones count up mod 2^32). 0 is fine for
+	 * production; tests start near 2^32 to cross the wrap. */
+	uint32_t first_sequence;
+	/* Testing/tools: when true nothing is spawned; the worker waits once (connect_timeout_ms) for
+	 * a host started by someone else, accepted only from external_peer_pid (0: any process of
+	 * this user), and never restarts it. host_path is then unused. */
+	bool external_host;
+	int64_t external_peer_pid;
+	int connect_timeout_ms;  /* accept and HELLO limit each; 0 means 10000 */
 };
 
 /* A frame the shim can read: points into the region, valid until the next output_take. */
@@ -67,7 +76,8 @@ struct sfx_host_status {
 struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *config);
 
 /* Stops the host and frees everything. Returns at once: the worker finishes the teardown
- * (SHUTDOWN, bounded wait, kill, reap) on its own. */
+ * (SHUTDOWN, bounded wait, kill, reap) on its own. Once it returns, the log callback is not called
+ * again for this link, and no [graphics] function may be called with it. */
 void sfx_host_link_destroy(struct sfx_host_link *link);
 
 /* Waits (bounded) until every destroyed link's worker has finished; for module unload. */
@@ -78,7 +88,9 @@ bool sfx_host_link_wait_all(int timeout_ms);
 uint8_t *sfx_host_link_input_begin(struct sfx_host_link *link, size_t *capacity);
 
 /* [graphics] Publishes the buffer filled since input_begin and wakes the worker to notify the host.
- * Returns the sequence number given to the frame. */
+ * Returns the sequence number given to the frame. When the frame is dropped instead (the session
+ * ended since input_begin, the worker held the lock for a moment, or the size/format is outside
+ * the region's limits) it returns the sequence of the last published frame, i.e. not a newer one. */
 uint32_t sfx_host_link_input_publish(struct sfx_host_link *link, uint32_t width, uint32_t height, uint32_t row_bytes,
 				     enum sfx_pixel_format format, uint64_t capture_time_ns);
 
@@ -90,6 +102,16 @@ bool sfx_host_link_output_take(struct sfx_host_link *link, struct sfx_frame_view
 void sfx_host_link_configure(struct sfx_host_link *link, const char *settings_json);
 
 void sfx_host_link_get_status(struct sfx_host_link *link, struct sfx_host_status *out);
+
+/* Waits up to timeout_ms for something to happen on the link (state change, FRAME_DONE, channel
+ * names available), so tools can wait on events instead of polling. Returns true if something
+ * happened; callers then re-check what they wait for. Not for the graphics thread. */
+bool sfx_host_link_wait_event(struct sfx_host_link *link, int timeout_ms);
+
+/* Copies the region name and control address given to the host ("" until the worker made them).
+ * Returns true when both are available. */
+bool sfx_host_link_get_names(struct sfx_host_link *link, char *shm_name, size_t shm_cap, char *control,
+			     size_t control_cap);
 
 #ifdef __cplusplus
 }

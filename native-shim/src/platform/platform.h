@@ -20,6 +20,14 @@ bool sfx_random_name(char out[33]);
 /* Monotonic clock in nanoseconds. */
 uint64_t sfx_monotonic_ns(void);
 
+/* Why the last failing sfx_* call on this thread failed (names the object and the OS error);
+ * "" when none has failed yet. Valid until the next failing call on the same thread. */
+const char *sfx_platform_error(void);
+
+/* Removes leftovers of crashed processes of this user: regions nobody holds any more and socket
+ * files nobody listens on, only when they are ours (owner) and match our name pattern. */
+void sfx_cleanup_stale(void);
+
 /* ---- Shared memory (the frame region) ---------------------------------------------------- */
 
 struct sfx_shm;
@@ -46,6 +54,9 @@ sfx_listener *sfx_listener_create(char *address, size_t address_cap);
  * (SO_PEERCRED / GetNamedPipeClientProcessId); another peer is rejected. Returns NULL on timeout
  * or error. After a successful accept the name is removed: nobody else can connect. */
 sfx_conn *sfx_listener_accept(sfx_listener *l, int64_t expected_pid, int timeout_ms);
+struct sfx_wake;
+/* Same, but also returns NULL early when `wake` is signalled (the wake stays signalled). */
+sfx_conn *sfx_listener_accept_wake(sfx_listener *l, int64_t expected_pid, struct sfx_wake *wake, int timeout_ms);
 void sfx_listener_destroy(sfx_listener *l);
 
 /* Connects to an address made by sfx_listener_create (tests and tools playing the host). */
@@ -58,7 +69,6 @@ int64_t sfx_conn_recv(sfx_conn *c, void *buf, size_t len);
 /* Waits up to timeout_ms (-1 forever) until the connection is readable (or writable when
  * want_write), or the wake event is signalled. Returns a mask of SFX_READY_* bits, 0 on timeout. */
 enum { SFX_READY_READ = 1, SFX_READY_WRITE = 2, SFX_READY_WAKE = 4, SFX_READY_ERROR = 8 };
-struct sfx_wake;
 int sfx_conn_wait(sfx_conn *c, struct sfx_wake *wake, bool want_write, int timeout_ms);
 void sfx_conn_close(sfx_conn *c);
 
@@ -86,6 +96,19 @@ bool sfx_process_wait(struct sfx_process *p, int timeout_ms, int *exit_code);
 void sfx_process_kill(struct sfx_process *p);
 /* Kills if still running, reaps, frees. */
 void sfx_process_destroy(struct sfx_process *p);
+
+/* ---- Threads and locks (the link's worker; try-lock for the graphics thread) ---------------- */
+
+/* Starts a detached thread running fn(arg). Returns false (and sets the error) on failure. */
+bool sfx_thread_start_detached(void (*fn)(void *arg), void *arg);
+
+struct sfx_mutex;
+struct sfx_mutex *sfx_mutex_create(void);
+void sfx_mutex_lock(struct sfx_mutex *m);
+/* Never blocks: true when the lock was taken. */
+bool sfx_mutex_trylock(struct sfx_mutex *m);
+void sfx_mutex_unlock(struct sfx_mutex *m);
+void sfx_mutex_destroy(struct sfx_mutex *m);
 
 #ifdef __cplusplus
 }
