@@ -1,10 +1,46 @@
+using StreamFx.ModelPack.ImageEffects;
+
 namespace StreamFx.ModelPack.Tool;
 
 public static class Program
 {
+    private const string Usage =
+        """
+        usage:
+          streamfx-modelpack image-effect --effect identity|invert --out <folder>
+          streamfx-modelpack pack --out <folder> [--family sd-turbo|sd15-lcm] [--resolution N]
+                                  [--dtype float32|float16] [--timestep int64|float32]
+                                  [--seed S] [--variant default|cost]
+        """;
+
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("streamfx-modelpack: not implemented yet");
-        return 1;
+        try
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+            {
+                Console.Out.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+
+            var options = CommandLine.Parse(args.AsSpan(1));
+            return args[0] switch
+            {
+                "image-effect" => ImageEffectCommand.Run(options),
+                "pack" => PackCommand.Run(options),
+                _ => throw new CommandLineException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (CommandLineException e)
+        {
+            Console.Error.WriteLine($"streamfx-modelpack: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.Error.WriteLine($"streamfx-modelpack: {e.Message}");
+            return 1;
+        }
     }
 }
