@@ -1,0 +1,7 @@
+namespace StreamFx.Diffusion.Blending;
+
+public enum BlendMode
+{
+    Linear,
+    Slerp,
+}
