@@ -1,0 +1,61 @@
+/*
+ * GPU -> shared memory without stalling the graphics thread: the filter's input is rendered into a
+ * texrender at the processing size, staged into one of three stage surfaces, and only a surface
+ * staged on an EARLIER frame is mapped (mapping the one staged this frame would wait on the GPU).
+ *
+ * All functions run on OBS's graphics thread, inside the filter's video_render.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <obs-module.h>
+
+#include "bridge/host-link.h"
+
+#define FRAME_READBACK_RING 3
+
+enum frame_stage_state {
+	FRAME_STAGE_FREE = 0, /* no frame in it */
+	FRAME_STAGE_STAGED,   /* gs_stage_texture issued; the copy may still be in flight */
+};
+
+struct frame_stage {
+	gs_stagesurf_t *surface;
+	enum frame_stage_state state;
+	uint64_t staged_frame;    /* frame_readback.frame when staged */
+	uint64_t capture_time_ns; /* os_gettime_ns() when staged */
+	uint32_t width;
+	uint32_t height;
+};
+
+struct frame_readback {
+	gs_texrender_t *texrender;
+	struct frame_stage ring[FRAME_READBACK_RING];
+	uint64_t frame; /* increments once per video_render that uses the readback */
+	uint64_t frames_staged;
+	uint64_t frames_published;
+	uint64_t frames_dropped; /* staged but replaced or discarded before they could be sent */
+	uint32_t last_sequence;  /* sequence of the last published input frame */
+	uint64_t last_published_frame; /* staged_frame of that input frame */
+};
+
+void frame_readback_init(struct frame_readback *rb);
+/* Frees the GPU objects; call with the graphics context entered. */
+void frame_readback_free(struct frame_readback *rb);
+
+/* Starts a new frame: every later call in this video_render belongs to it. */
+void frame_readback_begin_frame(struct frame_readback *rb);
+
+/* Maps the newest surface staged on an earlier frame, copies it into the link's input slot and
+ * publishes it. Older staged surfaces are dropped (latest frame wins). Returns true if a frame
+ * was published. */
+bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *link);
+
+/* Renders the filter's target at width x height into the texrender and stages it. Returns false
+ * when the target could not be rendered. */
+bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height);
+
+/* Forgets every staged frame (link gone, bypass, source hidden). */
+void frame_readback_discard(struct frame_readback *rb);

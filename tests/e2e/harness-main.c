@@ -1,0 +1,629 @@
+/*
+ * sfx-obs-harness: runs the streamfx-obs module inside real, headless libobs (OpenGL on an X
+ * display, e.g. Xvfb) and checks what the filter renders.
+ *
+ *   --mode passthrough --frames N   no host: every frame must be the input, exactly
+ *   --mode e2e --frames N --host P  passthrough until the host's first frame (within N frames),
+ *                                   then only the host's transform (inverted colours); afterwards
+ *                                   the host must exit and no child process may remain
+ *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D
+ *
+ * Common: --module <streamfx-obs.so> --data <data dir> [--size WxH] [--resolution R]
+ *         [--tolerance T] [--host-frames K] [--fps F]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <X11/Xlib.h>
+#include <obs.h>
+#include <obs-nix-platform.h>
+#include <util/platform.h>
+#include <util/threading.h>
+
+#include "child-processes.h"
+#include "pattern-source.h"
+#include "png-writer.h"
+#include "test-pattern.h"
+
+#define FILTER_ID "streamfx_diffusion_filter"
+#define MAX_STARTUP_FRAMES 30 /* black frames OBS may output before the source is drawn */
+#define HOST_EXIT_TIMEOUT_MS 5000
+#define DEMO_SNAPSHOTS 4
+
+enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO };
+
+struct options {
+	enum harness_mode mode;
+	const char *module_path;
+	const char *data_path;
+	const char *host_path;
+	const char *out_dir;
+	uint32_t width, height;
+	uint32_t resolution;
+	uint32_t fps;
+	uint32_t frames;      /* passthrough: frames to check; e2e: host output must start within */
+	uint32_t host_frames; /* e2e: host frames to check after the first */
+	double seconds;
+	int tolerance;
+};
+
+struct filter_stats {
+	long long host_pid, link_state, restarts;
+	long long frames_staged, frames_published, frames_dropped, frames_received, frames_drawn;
+	double latency_ms, latency_ms_avg, latency_frames_avg;
+	long long latency_frames;
+};
+
+struct harness {
+	struct options opt;
+	obs_source_t *source;
+	obs_source_t *filter;
+	os_event_t *done;
+
+	/* Below: owned by the video output thread until `finished`, then read by main. */
+	bool finished;
+	bool failed;
+	char failure[1024];
+	uint64_t frames_seen;
+	uint64_t startup_frames;
+	uint64_t passthrough_frames;
+	uint64_t host_frames;
+	uint64_t first_host_frame; /* frames_seen at the first host frame, 0 if none */
+	uint64_t distinct_host_inputs;
+	uint32_t last_host_t;
+	int max_error_passthrough;
+	int max_error_host;
+	uint64_t mismatched_pixels; /* demo: pixels off by more than the tolerance, summed */
+	uint64_t latency_samples;
+	uint64_t latency_frames_sum;
+	uint32_t latency_frames_max;
+	uint64_t start_ns, end_ns;
+	uint64_t snapshot_at[DEMO_SNAPSHOTS];
+	int snapshots_written;
+	uint8_t *side_by_side;
+};
+
+static void fail(struct harness *h, const char *format, ...)
+{
+	if (h->failed)
+		return;
+	va_list args;
+	va_start(args, format);
+	vsnprintf(h->failure, sizeof(h->failure), format, args);
+	va_end(args);
+	h->failed = true;
+}
+
+static void finish(struct harness *h)
+{
+	if (h->finished)
+		return;
+	h->end_ns = os_gettime_ns();
+	h->finished = true;
+	os_event_signal(h->done);
+}
+
+/* ---- Frame analysis (video output thread) ---------------------------------------------------- */
+
+static void describe_diff(char *out, size_t cap, const struct frame_diff *d)
+{
+	snprintf(out, cap,
+		 "%" PRIu64 " pixels off, max channel error %d; first at (%u,%u): expected BGRA %u,%u,%u,%u "
+		 "found %u,%u,%u,%u",
+		 d->mismatched, d->max_error, d->first_x, d->first_y, d->expected[0], d->expected[1], d->expected[2],
+		 d->expected[3], d->found[0], d->found[1], d->found[2], d->found[3]);
+}
+
+static void track_latency(struct harness *h, const struct video_data *frame, uint32_t t_shown)
+{
+	uint32_t t_now;
+	if (!pattern_source_t_at(h->source, frame->timestamp, &t_now))
+		return;
+	/* The marker carries 16 bits of t. */
+	uint32_t lag = (uint16_t)(t_now - t_shown);
+	h->latency_samples++;
+	h->latency_frames_sum += lag;
+	if (lag > h->latency_frames_max)
+		h->latency_frames_max = lag;
+}
+
+static void save_snapshot(struct harness *h, const struct video_data *frame, uint32_t t)
+{
+	/* Input (regenerated from the frame number the output carries) | output. */
+	const uint32_t w = h->opt.width, hh = h->opt.height;
+	const size_t row = (size_t)w * 2 * 4;
+	pattern_fill(h->side_by_side, w, hh, row, t);
+	for (uint32_t y = 0; y < hh; y++)
+		memcpy(h->side_by_side + y * row + (size_t)w * 4, frame->data[0] + y * frame->linesize[0],
+		       (size_t)w * 4);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/frame-%02d-t%05u.png", h->opt.out_dir, h->snapshots_written, t);
+	if (!png_write_bgra(path, h->side_by_side, w * 2, hh, row))
+		fprintf(stderr, "harness: could not write %s: %s\n", path, strerror(errno));
+	else
+		printf("harness: wrote %s (input | output)\n", path);
+	h->snapshots_written++;
+}
+
+static void on_frame(void *param, struct video_data *frame)
+{
+	struct harness *h = param;
+	if (h->finished)
+		return;
+	const struct options *o = &h->opt;
+	const size_t row = frame->linesize[0];
+	if (!h->start_ns)
+		h->start_ns = os_gettime_ns();
+	h->frames_seen++;
+
+	uint32_t t = 0;
+	enum frame_kind kind = pattern_classify(frame->data[0], row, &t);
+	if (kind == FRAME_UNKNOWN) {
+		if (h->passthrough_frames == 0 && h->host_frames == 0 && h->startup_frames < MAX_STARTUP_FRAMES) {
+			h->startup_frames++;
+			return;
+		}
+		const uint8_t *px = frame->data[0] + (PATTERN_MARKER_SIZE / 2) * row + (PATTERN_MARKER_SIZE / 2) * 4;
+		fail(h, "frame %" PRIu64 ": marker unreadable (BGRA %u,%u,%u,%u): neither the input nor the host's output",
+		     h->frames_seen, px[0], px[1], px[2], px[3]);
+		finish(h);
+		return;
+	}
+
+	struct frame_diff diff;
+	char detail[512];
+	const int tolerance = kind == FRAME_PASSTHROUGH ? 0 : o->tolerance;
+	pattern_compare(frame->data[0], o->width, o->height, row, t, kind, o->mode == MODE_DEMO ? o->tolerance : tolerance,
+			&diff);
+	track_latency(h, frame, t);
+
+	if (kind == FRAME_PASSTHROUGH) {
+		h->passthrough_frames++;
+		if (diff.max_error > h->max_error_passthrough)
+			h->max_error_passthrough = diff.max_error;
+	} else {
+		if (h->host_frames == 0) {
+			h->first_host_frame = h->frames_seen;
+			h->distinct_host_inputs = 1;
+		} else if (t != h->last_host_t) {
+			h->distinct_host_inputs++;
+		}
+		h->last_host_t = t;
+		h->host_frames++;
+		if (diff.max_error > h->max_error_host)
+			h->max_error_host = diff.max_error;
+	}
+
+	switch (o->mode) {
+	case MODE_PASSTHROUGH:
+		if (kind != FRAME_PASSTHROUGH) {
+			fail(h, "frame %" PRIu64 ": expected passthrough (no host), found %s", h->frames_seen,
+			     frame_kind_name(kind));
+		} else if (diff.mismatched) {
+			describe_diff(detail, sizeof(detail), &diff);
+			fail(h, "frame %" PRIu64 " (input t=%u): passthrough is not exact: %s", h->frames_seen, t, detail);
+		}
+		if (h->failed || h->passthrough_frames >= o->frames)
+			finish(h);
+		break;
+
+	case MODE_E2E:
+		if (kind == FRAME_PASSTHROUGH && h->host_frames > 0) {
+			fail(h, "frame %" PRIu64 ": passthrough after the host's first frame (frame %" PRIu64 ")",
+			     h->frames_seen, h->first_host_frame);
+		} else if (diff.mismatched) {
+			describe_diff(detail, sizeof(detail), &diff);
+			fail(h, "frame %" PRIu64 " (%s of input t=%u, tolerance %d): %s", h->frames_seen,
+			     frame_kind_name(kind), t, tolerance, detail);
+		} else if (h->host_frames == 0 && h->frames_seen >= o->frames) {
+			fail(h, "no host output within %u frames (all %" PRIu64 " checked frames were passthrough)",
+			     o->frames, h->passthrough_frames);
+		}
+		if (!h->failed && h->host_frames >= o->host_frames) {
+			/* A host stuck on one frame would pass the pixel check: its output must move. */
+			uint64_t needed = o->host_frames / 4 > 2 ? o->host_frames / 4 : 2;
+			if (h->distinct_host_inputs < needed)
+				fail(h, "host output moved on only %" PRIu64 " times in %" PRIu64 " frames (need %" PRIu64 ")",
+				     h->distinct_host_inputs, h->host_frames, needed);
+		}
+		if (h->failed || h->host_frames >= o->host_frames)
+			finish(h);
+		break;
+
+	case MODE_DEMO:
+		h->mismatched_pixels += diff.mismatched;
+		if (h->snapshots_written < DEMO_SNAPSHOTS && h->frames_seen >= h->snapshot_at[h->snapshots_written])
+			save_snapshot(h, frame, t);
+		if ((double)(os_gettime_ns() - h->start_ns) / 1e9 >= o->seconds)
+			finish(h);
+		break;
+	}
+}
+
+/* ---- libobs setup ----------------------------------------------------------------------------- */
+
+static bool start_obs(const struct options *o, Display **display_out)
+{
+	Display *display = XOpenDisplay(NULL);
+	if (!display) {
+		fprintf(stderr, "harness: cannot open X display '%s' (start Xvfb and set DISPLAY, or use xvfb-run)\n",
+			getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
+		return false;
+	}
+	*display_out = display;
+	obs_set_nix_platform(OBS_NIX_PLATFORM_X11_EGL);
+	obs_set_nix_platform_display(display);
+	if (!obs_startup("en-US", NULL, NULL)) {
+		fprintf(stderr, "harness: obs_startup failed\n");
+		return false;
+	}
+
+	struct obs_audio_info oai = {.samples_per_sec = 48000, .speakers = SPEAKERS_STEREO};
+	if (!obs_reset_audio(&oai)) {
+		fprintf(stderr, "harness: obs_reset_audio failed\n");
+		return false;
+	}
+
+	struct obs_video_info ovi = {
+		.graphics_module = "libobs-opengl",
+		.fps_num = o->fps,
+		.fps_den = 1,
+		.base_width = o->width,
+		.base_height = o->height,
+		.output_width = o->width,
+		.output_height = o->height,
+		.output_format = VIDEO_FORMAT_BGRA,
+		.adapter = 0,
+		.gpu_conversion = false,
+		.colorspace = VIDEO_CS_SRGB,
+		.range = VIDEO_RANGE_FULL,
+		.scale_type = OBS_SCALE_POINT,
+	};
+	int rc = obs_reset_video(&ovi);
+	if (rc != OBS_VIDEO_SUCCESS) {
+		fprintf(stderr, "harness: obs_reset_video failed with %d (is libobs-opengl installed?)\n", rc);
+		return false;
+	}
+	return true;
+}
+
+static bool load_module(const struct options *o)
+{
+	obs_module_t *module = NULL;
+	int rc = obs_open_module(&module, o->module_path, o->data_path);
+	if (rc != MODULE_SUCCESS) {
+		fprintf(stderr, "harness: obs_open_module(%s, %s) failed with %d\n", o->module_path, o->data_path, rc);
+		return false;
+	}
+	if (!obs_init_module(module)) {
+		fprintf(stderr, "harness: obs_init_module(%s) failed\n", o->module_path);
+		return false;
+	}
+	return true;
+}
+
+static bool read_filter_stats(obs_source_t *filter, struct filter_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	calldata_t cd = {0};
+	bool ok = proc_handler_call(obs_source_get_proc_handler(filter), "get_stats", &cd);
+	if (ok) {
+		s->host_pid = calldata_int(&cd, "host_pid");
+		s->link_state = calldata_int(&cd, "link_state");
+		s->restarts = calldata_int(&cd, "restarts");
+		s->frames_staged = calldata_int(&cd, "frames_staged");
+		s->frames_published = calldata_int(&cd, "frames_published");
+		s->frames_dropped = calldata_int(&cd, "frames_dropped");
+		s->frames_received = calldata_int(&cd, "frames_received");
+		s->frames_drawn = calldata_int(&cd, "frames_drawn");
+		s->latency_ms = calldata_float(&cd, "latency_ms");
+		s->latency_frames = calldata_int(&cd, "latency_frames");
+		s->latency_ms_avg = calldata_float(&cd, "latency_ms_avg");
+		s->latency_frames_avg = calldata_float(&cd, "latency_frames_avg");
+	}
+	calldata_free(&cd);
+	return ok;
+}
+
+/* Waits for a process to exit without polling: a pidfd becomes readable when it does. */
+static bool wait_process_exit(int64_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return errno == ESRCH; /* already gone (and reaped) */
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int rc = poll(&pfd, 1, timeout_ms);
+	close(fd);
+	return rc > 0;
+}
+
+/* ---- Arguments -------------------------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
+		"         [--host <path>] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
+		"         [--size WxH] [--resolution R] [--tolerance T] [--fps F]\n");
+}
+
+static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || !end || *end || text[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "harness: %s: expected an integer in %u..%u, found '%s'\n", name, min, max, text);
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool parse_args(int argc, char **argv, struct options *o)
+{
+	const char *mode = NULL;
+	*o = (struct options){.width = 512, .height = 512, .resolution = 512, .fps = 30, .frames = 300,
+			      .host_frames = 60, .seconds = 10.0, .tolerance = 2};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			fprintf(stderr, "harness: %s needs a value\n", a);
+			return false;
+		}
+		i++;
+		uint32_t n;
+		if (!strcmp(a, "--mode")) {
+			mode = v;
+		} else if (!strcmp(a, "--module")) {
+			o->module_path = v;
+		} else if (!strcmp(a, "--data")) {
+			o->data_path = v;
+		} else if (!strcmp(a, "--host")) {
+			o->host_path = v;
+		} else if (!strcmp(a, "--out")) {
+			o->out_dir = v;
+		} else if (!strcmp(a, "--frames")) {
+			if (!parse_uint(a, v, 1, 100000, &o->frames))
+				return false;
+		} else if (!strcmp(a, "--host-frames")) {
+			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
+				return false;
+		} else if (!strcmp(a, "--seconds")) {
+			if (!parse_uint(a, v, 1, 3600, &n))
+				return false;
+			o->seconds = n;
+		} else if (!strcmp(a, "--resolution")) {
+			if (!parse_uint(a, v, 64, 1024, &o->resolution))
+				return false;
+		} else if (!strcmp(a, "--tolerance")) {
+			if (!parse_uint(a, v, 0, 255, &n))
+				return false;
+			o->tolerance = (int)n;
+		} else if (!strcmp(a, "--fps")) {
+			if (!parse_uint(a, v, 1, 240, &o->fps))
+				return false;
+		} else if (!strcmp(a, "--size")) {
+			unsigned w = 0, hh = 0;
+			char extra;
+			if (sscanf(v, "%ux%u%c", &w, &hh, &extra) != 2 || w < 64 || hh < 64 || w > 4096 || hh > 4096) {
+				fprintf(stderr, "harness: --size: expected WxH with 64..4096 each, found '%s'\n", v);
+				return false;
+			}
+			o->width = w;
+			o->height = hh;
+		} else {
+			fprintf(stderr, "harness: unknown option '%s'\n", a);
+			return false;
+		}
+	}
+
+	if (!mode) {
+		fprintf(stderr, "harness: --mode is required\n");
+		return false;
+	} else if (!strcmp(mode, "passthrough")) {
+		o->mode = MODE_PASSTHROUGH;
+	} else if (!strcmp(mode, "e2e")) {
+		o->mode = MODE_E2E;
+	} else if (!strcmp(mode, "demo")) {
+		o->mode = MODE_DEMO;
+	} else {
+		fprintf(stderr, "harness: --mode: expected passthrough, e2e or demo, found '%s'\n", mode);
+		return false;
+	}
+	if (!o->module_path || !o->data_path) {
+		fprintf(stderr, "harness: --module and --data are required\n");
+		return false;
+	}
+	if (o->mode != MODE_PASSTHROUGH && !o->host_path && !getenv("STREAMFX_HOST_PATH")) {
+		/* Without either, the module looks the host up from its installed layout. */
+		fprintf(stderr, "harness: no --host given; the module resolves the host from data/obs-plugin.json\n");
+	}
+	if (o->mode == MODE_DEMO && !o->out_dir) {
+		fprintf(stderr, "harness: --mode demo needs --out DIR\n");
+		return false;
+	}
+	return true;
+}
+
+/* ---- Main ------------------------------------------------------------------------------------- */
+
+static const char *mode_name(enum harness_mode m)
+{
+	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : "passthrough";
+}
+
+static int write_demo_stats(struct harness *h, const struct filter_stats *s)
+{
+	double elapsed = (double)(h->end_ns - h->start_ns) / 1e9;
+	if (elapsed <= 0)
+		elapsed = 1e-9;
+	double harness_lag = h->latency_samples ? (double)h->latency_frames_sum / (double)h->latency_samples : 0.0;
+	char line[1024];
+	snprintf(line, sizeof(line),
+		 "frames_in=%lld frames_returned=%lld frames_rendered=%" PRIu64 " host_frames_shown=%" PRIu64
+		 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
+		 " latency_frames_avg=%.2f latency_frames_last=%lld pattern_lag_frames_avg=%.2f"
+		 " pattern_lag_frames_max=%u frames_dropped=%lld pixels_off_tolerance=%" PRIu64 " size=%ux%u"
+		 " resolution=%u",
+		 s->frames_published, s->frames_received, h->frames_seen, h->host_frames, elapsed,
+		 (double)h->frames_seen / elapsed, (double)s->frames_received / elapsed, s->latency_ms_avg,
+		 s->latency_ms, s->latency_frames_avg, s->latency_frames, harness_lag, h->latency_frames_max,
+		 s->frames_dropped, h->mismatched_pixels, h->opt.width, h->opt.height, h->opt.resolution);
+	printf("stats: %s\n", line);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/stats.txt", h->opt.out_dir);
+	FILE *f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "harness: could not write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct harness h;
+	memset(&h, 0, sizeof(h));
+	struct filter_stats stats;
+	memset(&stats, 0, sizeof(stats));
+	if (!parse_args(argc, argv, &h.opt)) {
+		usage();
+		return 2;
+	}
+	struct options *o = &h.opt;
+
+	if (o->host_path) {
+		setenv("STREAMFX_HOST_PATH", o->host_path, 1);
+	} else if (o->mode == MODE_PASSTHROUGH) {
+		/* No host at all: the filter must show its input unchanged. */
+		setenv("STREAMFX_HOST_PATH", "/nonexistent/streamfx-host", 1);
+	}
+	if (o->mode == MODE_DEMO) {
+		if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "harness: cannot create %s: %s\n", o->out_dir, strerror(errno));
+			return 2;
+		}
+		uint64_t total = (uint64_t)(o->seconds * o->fps);
+		for (int i = 0; i < DEMO_SNAPSHOTS; i++)
+			h.snapshot_at[i] = total * (uint64_t)(i + 1) / (DEMO_SNAPSHOTS + 1);
+		h.side_by_side = malloc((size_t)o->width * 2 * o->height * 4);
+		if (!h.side_by_side)
+			return 2;
+	}
+
+	Display *display = NULL;
+	if (!start_obs(o, &display)) {
+		if (display)
+			XCloseDisplay(display);
+		return 2;
+	}
+	int exit_code = 1;
+	os_event_init(&h.done, OS_EVENT_TYPE_MANUAL);
+	pattern_source_register();
+	if (!load_module(o))
+		goto shutdown;
+
+	obs_data_t *src_settings = obs_data_create();
+	obs_data_set_int(src_settings, "width", o->width);
+	obs_data_set_int(src_settings, "height", o->height);
+	h.source = obs_source_create_private(PATTERN_SOURCE_ID, "pattern", src_settings);
+	obs_data_release(src_settings);
+	obs_data_t *filter_settings = obs_data_create();
+	obs_data_set_int(filter_settings, "resolution", o->resolution);
+	h.filter = obs_source_create_private(FILTER_ID, "diffusion", filter_settings);
+	obs_data_release(filter_settings);
+	if (!h.source || !h.filter) {
+		fprintf(stderr, "harness: could not create the %s\n", h.source ? "filter (module registered it?)" : "pattern source");
+		goto shutdown;
+	}
+	obs_source_filter_add(h.source, h.filter);
+	obs_set_output_source(0, h.source);
+	obs_add_raw_video_callback(NULL, on_frame, &h);
+
+	/* Bounded: the frames asked for, at the configured rate, plus a margin for a slow start. */
+	uint64_t expected_frames = o->mode == MODE_DEMO ? (uint64_t)(o->seconds * o->fps)
+				   : o->mode == MODE_E2E ? (uint64_t)o->frames + o->host_frames
+							 : o->frames;
+	unsigned long timeout_ms = (unsigned long)(expected_frames * 1000 / o->fps) * 2 + 30000;
+	bool completed = os_event_timedwait(h.done, timeout_ms) == 0;
+	obs_remove_raw_video_callback(on_frame, &h);
+	/* The callback is disconnected: the fields it owned are now ours. */
+	if (!completed) {
+		fail(&h, "timed out after %lu ms with %" PRIu64 " frames seen (%" PRIu64 " passthrough, %" PRIu64
+			 " host)", timeout_ms, h.frames_seen, h.passthrough_frames, h.host_frames);
+		h.end_ns = os_gettime_ns();
+	}
+
+	if (!read_filter_stats(h.filter, &stats))
+		fail(&h, "the filter does not answer get_stats on its proc handler");
+
+	obs_set_output_source(0, NULL);
+	obs_source_filter_remove(h.source, h.filter);
+	obs_source_release(h.filter);
+	h.filter = NULL;
+
+	if (o->mode != MODE_PASSTHROUGH) {
+		if (stats.host_pid <= 0) {
+			fail(&h, "the filter never reported a host pid (link state %lld)", stats.link_state);
+		} else if (!wait_process_exit(stats.host_pid, HOST_EXIT_TIMEOUT_MS)) {
+			char d[128];
+			process_describe(stats.host_pid, d, sizeof(d));
+			fail(&h, "host %s still running %d ms after the filter was removed", d, HOST_EXIT_TIMEOUT_MS);
+		}
+	}
+
+	if (o->mode == MODE_DEMO && write_demo_stats(&h, &stats) != 0)
+		fail(&h, "could not write stats.txt");
+	exit_code = h.failed ? 1 : 0;
+
+shutdown:
+	if (h.filter)
+		obs_source_release(h.filter);
+	if (h.source) {
+		obs_set_output_source(0, NULL);
+		obs_source_release(h.source);
+	}
+	obs_shutdown();
+
+	/* The module's unload waited for every link worker: no host, running or zombie, may remain. */
+	int64_t children[16];
+	size_t n_children = child_processes_list(children, 16);
+	if (n_children) {
+		char d[128];
+		process_describe(children[0], d, sizeof(d));
+		fail(&h, "%zu child process(es) remain after OBS shut down, e.g. %s", n_children, d);
+		exit_code = 1;
+	}
+	if (exit_code == 0 && o->mode != MODE_PASSTHROUGH && stats.host_pid > 0 && process_exists(stats.host_pid)) {
+		fail(&h, "host pid %lld still exists after OBS shut down", stats.host_pid);
+		exit_code = 1;
+	}
+
+	if (h.failed)
+		fprintf(stderr, "harness: FAIL: %s\n", h.failure);
+	if (h.frames_seen || h.failed) {
+		double lag = h.latency_samples ? (double)h.latency_frames_sum / (double)h.latency_samples : -1.0;
+		printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
+		       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
+		       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
+		       " restarts=%lld frames_in=%lld frames_returned=%lld latency_ms_avg=%.1f children_left=%zu\n",
+		       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
+		       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs,
+		       h.max_error_passthrough, h.max_error_host, lag, h.latency_frames_max, stats.restarts,
+		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children);
+	}
+	os_event_destroy(h.done);
+	free(h.side_by_side);
+	XCloseDisplay(display);
+	return exit_code;
+}
