@@ -27,6 +27,7 @@ struct sequence_frame {
 struct diffusion_filter {
 	obs_source_t *self;
 	struct sfx_host_link *link; /* NULL when the host could not be found */
+	char *default_model_dir;    /* the plugin's model pack, NULL if none */
 
 	/* Written by update (UI thread), read by video_render. */
 	atomic_uint resolution;
@@ -63,7 +64,7 @@ static void send_configuration(struct diffusion_filter *f, const struct sfx_filt
 {
 	if (!f->link)
 		return;
-	char *json = sfx_filter_settings_to_json(s);
+	char *json = sfx_filter_settings_to_json(s, f->default_model_dir);
 	sfx_host_link_configure(f->link, json);
 	bfree(json);
 }
@@ -71,17 +72,19 @@ static void send_configuration(struct diffusion_filter *f, const struct sfx_filt
 static void filter_update(void *data, obs_data_t *settings)
 {
 	struct diffusion_filter *f = data;
-	struct sfx_filter_settings s;
-	sfx_filter_settings_read(&s, settings);
+	/* Large (it holds a path): keep it off the UI thread's stack. */
+	struct sfx_filter_settings *s = bmalloc(sizeof(*s));
+	sfx_filter_settings_read(s, settings);
 
-	atomic_store(&f->resolution, s.resolution);
-	atomic_store(&f->bypass, s.bypass);
+	atomic_store(&f->resolution, s->resolution);
+	atomic_store(&f->bypass, s->bypass);
 
-	if (!f->configured || !sfx_filter_settings_equal(&s, &f->applied)) {
-		send_configuration(f, &s);
-		f->applied = s;
+	if (!f->configured || !sfx_filter_settings_equal(s, &f->applied)) {
+		send_configuration(f, s);
+		f->applied = *s;
 		f->configured = true;
 	}
+	bfree(s);
 }
 
 static void filter_get_stats(void *data, calldata_t *cd)
@@ -119,6 +122,7 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 	frame_readback_init(&f->readback);
 	frame_output_init(&f->output);
 
+	f->default_model_dir = sfx_plugin_config_default_model_dir();
 	char *host_path = sfx_plugin_config_host_path();
 	if (host_path) {
 		struct sfx_host_link_config config = {
@@ -156,6 +160,7 @@ static void filter_destroy(void *data)
 	obs_leave_graphics();
 	/* Returns at once; the link's worker stops and reaps the host. */
 	sfx_host_link_destroy(f->link);
+	bfree(f->default_model_dir);
 	bfree(f);
 }
 

@@ -12,15 +12,20 @@
 
 #define SFX_SETTING_RESOLUTION "resolution"
 #define SFX_SETTING_BYPASS     "bypass"
+#define SFX_SETTING_MODEL_DIR  "model_dir"
 
 #define SFX_RESOLUTION_DEFAULT 512
 #define SFX_RESOLUTION_MIN     64
 #define SFX_RESOLUTION_MAX     1024
 #define SFX_RESOLUTION_STEP    64
 
+#define SFX_MODEL_DIR_MAX 4096
+
 struct sfx_filter_settings {
 	uint32_t resolution; /* processing size: frames are scaled to resolution x resolution */
 	bool bypass;         /* passthrough without sending frames */
+	/* Model folder chosen by the user; "" means the plugin's default pack. */
+	char model_dir[SFX_MODEL_DIR_MAX];
 };
 
 void sfx_filter_settings_defaults(obs_data_t *settings);
@@ -34,5 +39,6 @@ void sfx_filter_settings_read(struct sfx_filter_settings *out, obs_data_t *setti
 bool sfx_filter_settings_equal(const struct sfx_filter_settings *a, const struct sfx_filter_settings *b);
 
 /* The complete, checked settings as a JSON object for the host's CONFIGURE message (defaults
- * included, unlike obs_data_get_json). Returns a bmalloc'd string; bfree it. */
-char *sfx_filter_settings_to_json(const struct sfx_filter_settings *settings);
+ * included, unlike obs_data_get_json). model_dir is the folder the host should load: the user's
+ * choice, or default_model_dir when that is empty (NULL: send ""). Returns a bmalloc'd string. */
+char *sfx_filter_settings_to_json(const struct sfx_filter_settings *settings, const char *default_model_dir);

@@ -71,43 +71,82 @@ static bool is_relative_inside(const char *path)
 	return true;
 }
 
-static char *host_path_from_manifest(void)
+/* Joins a manifest path (relative to the plugin folder) onto the plugin folder of this module.
+ * `field` names the manifest field in messages. */
+static char *resolve_in_plugin_folder(const char *manifest_path, const char *field, const char *relative)
 {
-	char *manifest_path = obs_module_file(PLUGIN_MANIFEST);
-	if (!manifest_path) {
-		obs_log(LOG_ERROR, "plugin data folder has no %s; cannot find the effects host", PLUGIN_MANIFEST);
+	if (!relative || !relative[0]) {
+		obs_log(LOG_ERROR, "%s: field '%s' missing or empty", manifest_path, field);
 		return NULL;
 	}
-
-	char *result = NULL;
-	obs_data_t *manifest = obs_data_create_from_json_file(manifest_path);
-	obs_data_t *hosts = manifest ? obs_data_get_obj(manifest, "host") : NULL;
-	const char *relative = hosts ? obs_data_get_string(hosts, HOST_KEY) : "";
+	if (!is_relative_inside(relative)) {
+		obs_log(LOG_ERROR, "%s: field '%s' must be a path inside the plugin folder, found '%s'", manifest_path,
+			field, relative);
+		return NULL;
+	}
 	const char *binary = obs_get_module_binary_path(obs_current_module());
 	char *binary_abs = binary ? os_get_abs_path_ptr(binary) : NULL;
 	char folder[4096];
-
-	if (!manifest) {
-		obs_log(LOG_ERROR, "%s: not a readable JSON object", manifest_path);
-	} else if (!hosts) {
-		obs_log(LOG_ERROR, "%s: field 'host' missing (expected an object of platform -> path)",
-			manifest_path);
-	} else if (!relative[0]) {
-		obs_log(LOG_ERROR, "%s: field 'host.%s' missing or empty", manifest_path, HOST_KEY);
-	} else if (!is_relative_inside(relative)) {
-		obs_log(LOG_ERROR, "%s: field 'host.%s' must be a path inside the plugin folder, found '%s'",
-			manifest_path, HOST_KEY, relative);
-	} else if (!binary_abs || !sfx_plugin_folder_from_binary(binary_abs, folder, sizeof(folder))) {
-		obs_log(LOG_ERROR, "module binary path '%s' is not <plugin>/bin/64bit/<module>",
-			binary ? binary : "(unknown)");
+	char *result = NULL;
+	if (!binary_abs || !sfx_plugin_folder_from_binary(binary_abs, folder, sizeof(folder))) {
+		obs_log(LOG_ERROR, "module binary path '%s' is not <plugin>/bin/64bit/<module>; cannot resolve '%s'",
+			binary ? binary : "(unknown)", field);
 	} else {
 		struct dstr path = {0};
 		dstr_printf(&path, "%s/%s", folder, relative);
 		result = path.array;
 	}
-
 	bfree(binary_abs);
-	obs_data_release(hosts);
+	return result;
+}
+
+/* Opens data/obs-plugin.json; *path_out receives its path (bfree it). NULL after logging why. */
+static obs_data_t *open_manifest(char **path_out)
+{
+	*path_out = obs_module_file(PLUGIN_MANIFEST);
+	if (!*path_out) {
+		obs_log(LOG_ERROR, "plugin data folder has no %s", PLUGIN_MANIFEST);
+		return NULL;
+	}
+	obs_data_t *manifest = obs_data_create_from_json_file(*path_out);
+	if (!manifest)
+		obs_log(LOG_ERROR, "%s: not a readable JSON object", *path_out);
+	return manifest;
+}
+
+static char *host_path_from_manifest(void)
+{
+	char *manifest_path = NULL;
+	obs_data_t *manifest = open_manifest(&manifest_path);
+	char *result = NULL;
+	if (manifest) {
+		obs_data_t *hosts = obs_data_get_obj(manifest, "host");
+		if (!hosts)
+			obs_log(LOG_ERROR, "%s: field 'host' missing (expected an object of platform -> path)",
+				manifest_path);
+		else
+			result = resolve_in_plugin_folder(manifest_path, "host." HOST_KEY,
+							  obs_data_get_string(hosts, HOST_KEY));
+		obs_data_release(hosts);
+	}
+	obs_data_release(manifest);
+	bfree(manifest_path);
+	return result;
+}
+
+char *sfx_plugin_config_default_model_dir(void)
+{
+	char *manifest_path = NULL;
+	obs_data_t *manifest = open_manifest(&manifest_path);
+	char *result = NULL;
+	if (manifest)
+		result = resolve_in_plugin_folder(manifest_path, "default_model_dir",
+						  obs_data_get_string(manifest, "default_model_dir"));
+	if (result && !os_file_exists(result)) {
+		obs_log(LOG_WARNING, "default model folder '%s' not found; the effect needs a model folder set", result);
+		bfree(result);
+		result = NULL;
+	}
 	obs_data_release(manifest);
 	bfree(manifest_path);
 	return result;

@@ -2,14 +2,18 @@
  * sfx-obs-harness: runs the streamfx-obs module inside real, headless libobs (OpenGL on an X
  * display, e.g. Xvfb) and checks what the filter renders.
  *
- *   --mode passthrough --frames N   no host: every frame must be the input, exactly
+ *   --mode passthrough --frames N   every frame must be the input, exactly: without --host the
+ *                                   host is missing; with --host the filter is set to bypass
  *   --mode e2e --frames N --host P  passthrough until the host's first frame (within N frames),
  *                                   then only the host's transform (inverted colours); afterwards
  *                                   the host must exit and no child process may remain
  *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D
  *
+ * --host-from-manifest instead of --host: the module finds the host itself (installed layout).
  * Common: --module <streamfx-obs.so> --data <data dir> [--size WxH] [--resolution R]
- *         [--tolerance T] [--host-frames K] [--fps F]
+ *         [--tolerance T] [--host-frames K] [--fps F] [--model-dir D]
+ *
+ * The filter reports its counters through the proc "get_stats" on its proc handler.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +50,8 @@ struct options {
 	const char *data_path;
 	const char *host_path;
 	const char *out_dir;
+	const char *model_dir; /* sent as the filter's model_dir setting */
+	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
 	uint32_t width, height;
 	uint32_t resolution;
 	uint32_t fps;
@@ -82,6 +88,7 @@ struct harness {
 	int max_error_passthrough;
 	int max_error_host;
 	uint64_t mismatched_pixels; /* demo: pixels off by more than the tolerance, summed */
+	uint64_t other_frames;      /* demo: frames that are neither the input nor its inversion */
 	uint64_t latency_samples;
 	uint64_t latency_frames_sum;
 	uint32_t latency_frames_max;
@@ -166,6 +173,17 @@ static void on_frame(void *param, struct video_data *frame)
 
 	uint32_t t = 0;
 	enum frame_kind kind = pattern_classify(frame->data[0], row, &t);
+	if (kind == FRAME_UNKNOWN && o->mode == MODE_DEMO) {
+		/* A real model's output: no marker to trace, so pair it with the input of this render. */
+		h->other_frames++;
+		uint32_t t_now = 0;
+		pattern_source_t_at(h->source, frame->timestamp, &t_now);
+		if (h->snapshots_written < DEMO_SNAPSHOTS && h->frames_seen >= h->snapshot_at[h->snapshots_written])
+			save_snapshot(h, frame, t_now);
+		if ((double)(os_gettime_ns() - h->start_ns) / 1e9 >= o->seconds)
+			finish(h);
+		return;
+	}
 	if (kind == FRAME_UNKNOWN) {
 		if (h->passthrough_frames == 0 && h->host_frames == 0 && h->startup_frames < MAX_STARTUP_FRAMES) {
 			h->startup_frames++;
@@ -351,8 +369,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
-		"         [--host <path>] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-		"         [--size WxH] [--resolution R] [--tolerance T] [--fps F]\n");
+		"         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
+		"         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n");
 }
 
 static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -375,6 +393,10 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			      .host_frames = 60, .seconds = 10.0, .tolerance = 2};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (!strcmp(a, "--host-from-manifest")) {
+			o->host_from_manifest = true;
+			continue;
+		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "harness: %s needs a value\n", a);
@@ -392,6 +414,8 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->host_path = v;
 		} else if (!strcmp(a, "--out")) {
 			o->out_dir = v;
+		} else if (!strcmp(a, "--model-dir")) {
+			o->model_dir = v;
 		} else if (!strcmp(a, "--frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->frames))
 				return false;
@@ -444,9 +468,13 @@ static bool parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "harness: --module and --data are required\n");
 		return false;
 	}
-	if (o->mode != MODE_PASSTHROUGH && !o->host_path && !getenv("STREAMFX_HOST_PATH")) {
-		/* Without either, the module looks the host up from its installed layout. */
-		fprintf(stderr, "harness: no --host given; the module resolves the host from data/obs-plugin.json\n");
+	if (o->host_from_manifest && o->host_path) {
+		fprintf(stderr, "harness: --host and --host-from-manifest exclude each other\n");
+		return false;
+	}
+	if (o->mode != MODE_PASSTHROUGH && !o->host_path && !o->host_from_manifest) {
+		fprintf(stderr, "harness: --mode %s needs --host PATH or --host-from-manifest\n", mode);
+		return false;
 	}
 	if (o->mode == MODE_DEMO && !o->out_dir) {
 		fprintf(stderr, "harness: --mode demo needs --out DIR\n");
@@ -470,12 +498,13 @@ static int write_demo_stats(struct harness *h, const struct filter_stats *s)
 	double harness_lag = h->latency_samples ? (double)h->latency_frames_sum / (double)h->latency_samples : 0.0;
 	char line[1024];
 	snprintf(line, sizeof(line),
-		 "frames_in=%lld frames_returned=%lld frames_rendered=%" PRIu64 " host_frames_shown=%" PRIu64
-		 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
+		 "frames_in=%lld frames_returned=%lld frames_rendered=%" PRIu64 " host_frames_drawn=%lld"
+		 " shown_passthrough=%" PRIu64 " shown_inverted=%" PRIu64 " shown_other=%" PRIu64 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
 		 " latency_frames_avg=%.2f latency_frames_last=%lld pattern_lag_frames_avg=%.2f"
 		 " pattern_lag_frames_max=%u frames_dropped=%lld pixels_off_tolerance=%" PRIu64 " size=%ux%u"
 		 " resolution=%u",
-		 s->frames_published, s->frames_received, h->frames_seen, h->host_frames, elapsed,
+		 s->frames_published, s->frames_received, h->frames_seen, s->frames_drawn, h->passthrough_frames,
+		 h->host_frames, h->other_frames, elapsed,
 		 (double)h->frames_seen / elapsed, (double)s->frames_received / elapsed, s->latency_ms_avg,
 		 s->latency_ms, s->latency_frames_avg, s->latency_frames, harness_lag, h->latency_frames_max,
 		 s->frames_dropped, h->mismatched_pixels, h->opt.width, h->opt.height, h->opt.resolution);
@@ -504,8 +533,10 @@ int main(int argc, char **argv)
 
 	if (o->host_path) {
 		setenv("STREAMFX_HOST_PATH", o->host_path, 1);
-	} else if (o->mode == MODE_PASSTHROUGH) {
-		/* No host at all: the filter must show its input unchanged. */
+	} else if (o->host_from_manifest) {
+		unsetenv("STREAMFX_HOST_PATH");
+	} else {
+		/* Passthrough without a host: the filter must show its input unchanged. */
 		setenv("STREAMFX_HOST_PATH", "/nonexistent/streamfx-host", 1);
 	}
 	if (o->mode == MODE_DEMO) {
@@ -540,6 +571,11 @@ int main(int argc, char **argv)
 	obs_data_release(src_settings);
 	obs_data_t *filter_settings = obs_data_create();
 	obs_data_set_int(filter_settings, "resolution", o->resolution);
+	if (o->model_dir)
+		obs_data_set_string(filter_settings, "model_dir", o->model_dir);
+	/* Passthrough with a host running checks bypass: the input must still come through exactly. */
+	if (o->mode == MODE_PASSTHROUGH && (o->host_path || o->host_from_manifest))
+		obs_data_set_bool(filter_settings, "bypass", true);
 	h.filter = obs_source_create_private(FILTER_ID, "diffusion", filter_settings);
 	obs_data_release(filter_settings);
 	if (!h.source || !h.filter) {
