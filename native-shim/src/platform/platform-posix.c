@@ -443,6 +443,7 @@ sfx_conn *sfx_listener_accept_wake(sfx_listener *l, int64_t expected_pid, struct
 		return NULL;
 	}
 	uint64_t deadline = deadline_after(timeout_ms);
+	char rejected[160] = "";
 	for (;;) {
 		struct pollfd pf[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = wake ? wake->fd : -1, .events = POLLIN}};
 		int r = poll(pf, wake ? 2 : 1, remaining_ms(timeout_ms, deadline));
@@ -451,7 +452,7 @@ sfx_conn *sfx_listener_accept_wake(sfx_listener *l, int64_t expected_pid, struct
 			return NULL;
 		}
 		if (r == 0) {
-			set_error("no peer connected to %s within %d ms", l->path, timeout_ms);
+			set_error("no peer connected to %s within %d ms%s", l->path, timeout_ms, rejected);
 			return NULL;
 		}
 		if (r < 0)
@@ -476,8 +477,9 @@ sfx_conn *sfx_listener_accept_wake(sfx_listener *l, int64_t expected_pid, struct
 		}
 		if (cred.uid != geteuid() || (expected_pid != 0 && (int64_t)cred.pid != expected_pid)) {
 			/* Keep waiting for the right peer until the deadline; the error says who was refused. */
-			set_error("rejected peer on %s: pid %ld uid %u, expected pid %lld uid %u", l->path, (long)cred.pid,
-				  (unsigned)cred.uid, (long long)expected_pid, (unsigned)geteuid());
+			snprintf(rejected, sizeof(rejected), "; rejected peer pid %ld uid %u, expected pid %lld uid %u",
+				 (long)cred.pid, (unsigned)cred.uid, (long long)expected_pid, (unsigned)geteuid());
+			set_error("%s%s", l->path, rejected);
 			close(fd);
 			if (remaining_ms(timeout_ms, deadline) == 0)
 				return NULL;

@@ -1,0 +1,266 @@
+/*
+ * sfx-bridge-peer: plays the shim side of the bridge with the real host-link code, to test a host.
+ *
+ *   sfx-bridge-peer --host <path> [--frames N] [--width W --height H] [--first-sequence S]
+ *                   [--expect invert|identity]
+ *   sfx-bridge-peer --listen-only --peer-pid <pid|0> [same frame options]
+ *
+ * It sends N generated frames (a pattern that changes per frame), waits (on link events, bounded)
+ * for each result, checks pixels against the expected transform (±2) and sequence numbers (also
+ * across the u32 wrap), prints one summary line and exits 0 only when everything matched.
+ * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
+ */
+#include "host-link.h"
+#include "protocol.h"
+#include "platform.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_LIMIT_MS 20000
+#define FRAME_LIMIT_MS   10000
+#define TOLERANCE        2
+
+static bool g_verbose;
+
+static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
+{
+	(void)ctx;
+	if (g_verbose || level <= SFX_LOG_WARNING)
+		fprintf(stderr, "[streamfx-obs] peer log %d: %s\n", (int)level, message);
+}
+
+static uint8_t pattern(uint32_t x, uint32_t y, uint32_t frame, int channel)
+{
+	switch (channel) {
+	case 0:
+		return (uint8_t)(x * 7 + frame * 13);
+	case 1:
+		return (uint8_t)(y * 5 + frame * 29);
+	case 2:
+		return (uint8_t)(x + y + frame * 3);
+	default:
+		return (uint8_t)(200 + frame);
+	}
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (!*s || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int usage(const char *why)
+{
+	fprintf(stderr,
+		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
+		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity] [--verbose]\n",
+		why);
+	return 2;
+}
+
+/* Waits until the link is connected; false (with the reason printed) on failure or timeout. */
+static bool wait_connected(struct sfx_host_link *link, bool listen_only)
+{
+	uint64_t deadline = sfx_monotonic_ns() + CONNECT_LIMIT_MS * 1000000ull;
+	bool printed = !listen_only;
+	for (;;) {
+		if (!printed) {
+			char shm[128], control[256];
+			if (sfx_host_link_get_names(link, shm, sizeof(shm), control, sizeof(control))) {
+				printf("SHM=%s\nCONTROL=%s\n", shm, control);
+				fflush(stdout);
+				printed = true;
+			}
+		}
+		struct sfx_host_status st;
+		sfx_host_link_get_status(link, &st);
+		if (st.state == SFX_LINK_CONNECTED)
+			return true;
+		if (st.state == SFX_LINK_FAILED || (listen_only && st.state == SFX_LINK_STOPPED)) {
+			fprintf(stderr, "sfx-bridge-peer: link failed: %s\n", st.last_error);
+			return false;
+		}
+		uint64_t now = sfx_monotonic_ns();
+		if (now >= deadline) {
+			fprintf(stderr, "sfx-bridge-peer: not connected within %d ms (state %d, last error: %s)\n",
+				CONNECT_LIMIT_MS, (int)st.state, st.last_error);
+			return false;
+		}
+		sfx_host_link_wait_event(link, (int)((deadline - now) / 1000000) + 1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = NULL, *expect = "invert";
+	bool listen_only = false, have_pid = false;
+	int64_t peer_pid = 0;
+	uint32_t frames = 10, width = 64, height = 48, first_seq = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--listen-only") == 0) {
+			listen_only = true;
+			continue;
+		}
+		if (strcmp(a, "--verbose") == 0) {
+			g_verbose = true;
+			continue;
+		}
+		if (!v)
+			return usage("missing value after an option");
+		i++;
+		uint32_t pid32;
+		if (strcmp(a, "--host") == 0)
+			host = v;
+		else if (strcmp(a, "--expect") == 0)
+			expect = v;
+		else if (strcmp(a, "--frames") == 0 && parse_u32(v, &frames))
+			;
+		else if (strcmp(a, "--width") == 0 && parse_u32(v, &width))
+			;
+		else if (strcmp(a, "--height") == 0 && parse_u32(v, &height))
+			;
+		else if (strcmp(a, "--first-sequence") == 0 && parse_u32(v, &first_seq))
+			;
+		else if (strcmp(a, "--peer-pid") == 0 && parse_u32(v, &pid32)) {
+			peer_pid = pid32;
+			have_pid = true;
+		} else
+			return usage("unknown option or bad number");
+	}
+	bool invert = strcmp(expect, "invert") == 0;
+	if (!invert && strcmp(expect, "identity") != 0)
+		return usage("--expect must be invert or identity");
+	if (listen_only ? !have_pid : !host)
+		return usage(listen_only ? "--listen-only needs --peer-pid (0: any process of this user)"
+					 : "--host is required");
+	if (frames == 0 || width < 1 || width > SFX_MAX_DIMENSION || height < 1 || height > SFX_MAX_DIMENSION)
+		return usage("frames must be > 0 and width/height 1..8192");
+
+	struct sfx_host_link_config cfg = {
+		.host_path = host,
+		.max_width = width,
+		.max_height = height,
+		.log = log_cb,
+		.first_sequence = first_seq,
+		.external_host = listen_only,
+		.external_peer_pid = peer_pid,
+		.connect_timeout_ms = listen_only ? CONNECT_LIMIT_MS : 0,
+	};
+	struct sfx_host_link *link = sfx_host_link_create(&cfg);
+	if (!link) {
+		fprintf(stderr, "sfx-bridge-peer: cannot create the link\n");
+		return 1;
+	}
+	sfx_host_link_configure(link, "{\"effect\":\"test\",\"strength\":1}");
+
+	uint32_t sent = 0, checked = 0, seq_errors = 0, restarts_seen = 0;
+	uint64_t mismatches = 0;
+	int max_err = 0;
+	bool crossed_wrap = false, have_out = false, ok = wait_connected(link, listen_only);
+	uint32_t last_out = 0;
+	uint32_t row_bytes = width * 4;
+	for (uint32_t f = 0; ok && f < frames; f++) {
+		size_t cap = 0;
+		uint8_t *px = sfx_host_link_input_begin(link, &cap);
+		uint64_t deadline = sfx_monotonic_ns() + FRAME_LIMIT_MS * 1000000ull;
+		/* The try-lock can be busy for a moment while the worker switches sessions. */
+		while (!px && sfx_monotonic_ns() < deadline) {
+			sfx_host_link_wait_event(link, 100);
+			px = sfx_host_link_input_begin(link, &cap);
+		}
+		if (!px || cap < (size_t)row_bytes * height) {
+			fprintf(stderr, "sfx-bridge-peer: no input slot for frame %u\n", f);
+			ok = false;
+			break;
+		}
+		for (uint32_t y = 0; y < height; y++)
+			for (uint32_t x = 0; x < width; x++)
+				for (int c = 0; c < 4; c++)
+					px[(size_t)y * row_bytes + x * 4 + c] = pattern(x, y, f, c);
+		uint32_t expected_seq = first_seq + f;
+		uint32_t seq = sfx_host_link_input_publish(link, width, height, row_bytes, SFX_PIXEL_RGBA8,
+							   sfx_monotonic_ns());
+		if (seq != expected_seq) {
+			fprintf(stderr, "sfx-bridge-peer: frame %u got sequence %" PRIu32 ", expected %" PRIu32 "\n", f,
+				seq, expected_seq);
+			seq_errors++;
+			ok = false;
+			break;
+		}
+		sent++;
+		if (f > 0 && seq < first_seq)
+			crossed_wrap = true;
+
+		struct sfx_frame_view view;
+		bool got = false;
+		while (!got) {
+			while (sfx_host_link_output_take(link, &view)) {
+				if (have_out && !sfx_seq_newer(view.sequence, last_out)) {
+					fprintf(stderr, "sfx-bridge-peer: output %" PRIu32 " not newer than %" PRIu32 "\n",
+						view.sequence, last_out);
+					seq_errors++;
+				}
+				have_out = true;
+				last_out = view.sequence;
+				if (view.source_sequence == seq) {
+					got = true;
+					break;
+				}
+			}
+			if (got)
+				break;
+			uint64_t now = sfx_monotonic_ns();
+			if (now >= deadline)
+				break;
+			sfx_host_link_wait_event(link, (int)((deadline - now) / 1000000) + 1);
+		}
+		if (!got) {
+			struct sfx_host_status st;
+			sfx_host_link_get_status(link, &st);
+			fprintf(stderr, "sfx-bridge-peer: no result for frame %u (sequence %" PRIu32 ") within %d ms: %s\n",
+				f, seq, FRAME_LIMIT_MS, st.last_error);
+			ok = false;
+			break;
+		}
+		if (view.width != width || view.height != height || view.format != SFX_PIXEL_RGBA8) {
+			fprintf(stderr, "sfx-bridge-peer: result %ux%u format %d, expected %ux%u RGBA8\n", view.width,
+				view.height, (int)view.format, width, height);
+			mismatches++;
+		} else {
+			for (uint32_t y = 0; y < height; y++)
+				for (uint32_t x = 0; x < width; x++)
+					for (int c = 0; c < 4; c++) {
+						int in = pattern(x, y, f, c);
+						int want = invert && c != 3 ? 255 - in : in;
+						int got_v = view.pixels[(size_t)y * view.row_bytes + x * 4 + c];
+						int e = abs(got_v - want);
+						if (e > max_err)
+							max_err = e;
+						if (e > TOLERANCE)
+							mismatches++;
+					}
+		}
+		checked++;
+	}
+	struct sfx_host_status st;
+	sfx_host_link_get_status(link, &st);
+	restarts_seen = st.restarts;
+	sfx_host_link_destroy(link);
+	bool all_done = sfx_host_link_wait_all(10000);
+	printf("frames_sent=%u frames_checked=%u mismatches=%" PRIu64 " max_abs_err=%d sequence_errors=%u "
+	       "wrapped=%d restarts=%u host_status=%s\n",
+	       sent, checked, mismatches, max_err, seq_errors, crossed_wrap ? 1 : 0, restarts_seen,
+	       st.host_status_json[0] ? st.host_status_json : "none");
+	if (!all_done)
+		fprintf(stderr, "sfx-bridge-peer: worker did not finish within 10 s\n");
+	return ok && all_done && checked == frames && mismatches == 0 && seq_errors == 0 ? 0 : 1;
+}
