@@ -2,7 +2,7 @@
  * sfx-bridge-peer: plays the shim side of the bridge with the real host-link code, to test a host.
  *
  *   sfx-bridge-peer --host <path> [--frames N] [--width W --height H] [--first-sequence S]
- *                   [--expect invert|identity]
+ *                   [--expect invert|identity] [--configure <settings JSON>] [--verbose]
  *   sfx-bridge-peer --listen-only --peer-pid <pid|0> [same frame options]
  *
  * It sends N generated frames (a pattern that changes per frame), waits (on link events, bounded)
@@ -60,7 +60,8 @@ static int usage(const char *why)
 {
 	fprintf(stderr,
 		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
-		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity] [--verbose]\n",
+		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
+		"       [--configure <settings JSON sent as CONFIGURE>] [--verbose]\n",
 		why);
 	return 2;
 }
@@ -99,7 +100,7 @@ static bool wait_connected(struct sfx_host_link *link, bool listen_only)
 
 int main(int argc, char **argv)
 {
-	const char *host = NULL, *expect = "invert";
+	const char *host = NULL, *expect = "invert", *settings = "{\"effect\":\"test\",\"strength\":1}";
 	bool listen_only = false, have_pid = false;
 	int64_t peer_pid = 0;
 	uint32_t frames = 10, width = 64, height = 48, first_seq = 1;
@@ -122,6 +123,8 @@ int main(int argc, char **argv)
 			host = v;
 		else if (strcmp(a, "--expect") == 0)
 			expect = v;
+		else if (strcmp(a, "--configure") == 0)
+			settings = v;
 		else if (strcmp(a, "--frames") == 0 && parse_u32(v, &frames))
 			;
 		else if (strcmp(a, "--width") == 0 && parse_u32(v, &width))
@@ -160,7 +163,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sfx-bridge-peer: cannot create the link\n");
 		return 1;
 	}
-	sfx_host_link_configure(link, "{\"effect\":\"test\",\"strength\":1}");
+	sfx_host_link_configure(link, settings);
 
 	uint32_t sent = 0, checked = 0, seq_errors = 0, restarts_seen = 0;
 	uint64_t mismatches = 0;

@@ -173,6 +173,7 @@ struct session {
 	struct sfx_process *proc;
 	bool hello;
 	bool version_mismatch;
+	bool hung; /* no point asking a hung host to stop: kill it */
 	uint64_t connected_at;
 	uint64_t pending_since; /* FRAME_READY sent, no FRAME_DONE for it yet */
 	uint32_t last_notified;
@@ -330,8 +331,8 @@ static void teardown_session(struct sfx_host_link *l, struct session *s)
 	s->listener = NULL;
 	if (s->proc) {
 		/* A host that never connected has nobody telling it to stop: no point waiting. */
-		if (!s->hello || !sfx_process_wait(s->proc, SHUTDOWN_WAIT_MS, NULL)) {
-			if (sfx_process_running(s->proc, NULL) && s->hello)
+		if (!s->hello || s->hung || !sfx_process_wait(s->proc, SHUTDOWN_WAIT_MS, NULL)) {
+			if (sfx_process_running(s->proc, NULL) && s->hello && !s->hung)
 				link_log(l, SFX_LOG_WARNING, "host did not exit within %d ms; killing it", SHUTDOWN_WAIT_MS);
 			sfx_process_kill(s->proc);
 		}
@@ -491,6 +492,7 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 			s->heartbeat_moved_at = now;
 		}
 		if (now - s->heartbeat_moved_at > HANG_TIMEOUT_NS) {
+			s->hung = true;
 			set_error(l, "host hung: host_heartbeat stayed at %" PRIu32 " for more than 3 s", hb);
 			return OUTCOME_RESTART;
 		}
@@ -499,6 +501,7 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 		if (atomic_load(&h->host_state) != SFX_HOST_READY && s->pending_since)
 			s->pending_since = now;
 		if (s->pending_since && now - s->pending_since > HANG_TIMEOUT_NS) {
+			s->hung = true;
 			set_error(l, "host hung: no FRAME_DONE for frame %" PRIu32 " within 3 s", s->last_notified);
 			return OUTCOME_RESTART;
 		}
