@@ -38,7 +38,7 @@ public static class FrameRegionName
 
         if (!valid)
         {
-            throw new ArgumentException($"region name '{name}': expected \"/{Prefix}<{RandomHexLength} hex digits>\"", nameof(name));
+            throw new ArgumentException($"region name '{name}': expected \"/{Prefix}<{RandomHexLength} hex digits>\"");
         }
 
         return bare;

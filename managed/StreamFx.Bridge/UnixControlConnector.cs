@@ -11,7 +11,7 @@ public static class UnixControlConnector
     {
         if (string.IsNullOrEmpty(path) || !Path.IsPathRooted(path))
         {
-            throw new ArgumentException($"control address '{path}': expected an absolute Unix socket path", nameof(path));
+            throw new ArgumentException($"control address '{path}': expected an absolute Unix socket path");
         }
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

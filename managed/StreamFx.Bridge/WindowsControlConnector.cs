@@ -14,7 +14,7 @@ public static class WindowsControlConnector
         string name = address.StartsWith(PipePrefix, StringComparison.OrdinalIgnoreCase) ? address[PipePrefix.Length..] : address;
         if (name.Length == 0 || name.Contains('\\') || name.Contains('/'))
         {
-            throw new ArgumentException($"control address '{address}': expected \\\\.\\pipe\\<name>", nameof(address));
+            throw new ArgumentException($"control address '{address}': expected \\\\.\\pipe\\<name>");
         }
 
         var pipe = new NamedPipeClientStream(".", name, PipeDirection.InOut, PipeOptions.Asynchronous);
