@@ -602,6 +602,11 @@ int main(int argc, char **argv)
 
 	if (!read_filter_stats(h.filter, &stats))
 		fail(&h, "the filter does not answer get_stats on its proc handler");
+	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
+		fprintf(stderr,
+			"harness: note: the host returned %lld frames, but they equal the input: its effect is not an "
+			"inversion (the e2e check needs an inverting model, e.g. --model-dir <invert pack>)\n",
+			stats.frames_received);
 
 	obs_set_output_source(0, NULL);
 	obs_source_filter_remove(h.source, h.filter);
