@@ -126,11 +126,11 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 	char *host_path = sfx_plugin_config_host_path();
 	if (host_path) {
 		struct sfx_host_link_config config = {
-			.host_path = host_path,
-			.max_width = LINK_MAX_SIZE,
-			.max_height = LINK_MAX_SIZE,
-			.log = sfx_obs_log_link,
-			.log_ctx = NULL,
+		    .host_path = host_path,
+		    .max_width = LINK_MAX_SIZE,
+		    .max_height = LINK_MAX_SIZE,
+		    .log = sfx_obs_log_link,
+		    .log_ctx = NULL,
 		};
 		f->link = sfx_host_link_create(&config);
 		bfree(host_path);
@@ -231,8 +231,8 @@ static void record_latency(struct diffusion_filter *f, const struct frame_output
 	uint64_t latency_ns = now > out->capture_time_ns ? now - out->capture_time_ns : 0;
 	const struct sequence_frame *e = &f->sequence_map[out->source_sequence % SEQUENCE_MAP_SIZE];
 	/* A sequence that fell out of the map is older than SEQUENCE_MAP_SIZE frames. */
-	uint64_t latency_frames = e->sequence == out->source_sequence ? f->readback.frame - e->frame
-								      : SEQUENCE_MAP_SIZE;
+	uint64_t latency_frames =
+	    e->sequence == out->source_sequence ? f->readback.frame - e->frame : SEQUENCE_MAP_SIZE;
 	atomic_store(&f->latency_ns_last, latency_ns);
 	atomic_store(&f->latency_frames_last, latency_frames);
 	atomic_fetch_add(&f->latency_ns_sum, latency_ns);
@@ -307,15 +307,15 @@ static void filter_video_render(void *data, gs_effect_t *effect)
 }
 
 struct obs_source_info sfx_diffusion_filter_info = {
-	.id = SFX_DIFFUSION_FILTER_ID,
-	.type = OBS_SOURCE_TYPE_FILTER,
-	.output_flags = OBS_SOURCE_VIDEO,
-	.get_name = filter_get_name,
-	.create = filter_create,
-	.destroy = filter_destroy,
-	.update = filter_update,
-	.get_defaults = filter_defaults,
-	.get_properties = filter_properties,
-	.video_tick = filter_video_tick,
-	.video_render = filter_video_render,
+    .id = SFX_DIFFUSION_FILTER_ID,
+    .type = OBS_SOURCE_TYPE_FILTER,
+    .output_flags = OBS_SOURCE_VIDEO,
+    .get_name = filter_get_name,
+    .create = filter_create,
+    .destroy = filter_destroy,
+    .update = filter_update,
+    .get_defaults = filter_defaults,
+    .get_properties = filter_properties,
+    .video_tick = filter_video_tick,
+    .video_render = filter_video_render,
 };

@@ -15,9 +15,9 @@ void sfx_filter_settings_defaults(obs_data_t *settings)
 
 void sfx_filter_settings_add_properties(obs_properties_t *props)
 {
-	obs_property_t *p = obs_properties_add_int_slider(props, SFX_SETTING_RESOLUTION,
-							  obs_module_text("StreamFx.Resolution"), SFX_RESOLUTION_MIN,
-							  SFX_RESOLUTION_MAX, SFX_RESOLUTION_STEP);
+	obs_property_t *p =
+	    obs_properties_add_int_slider(props, SFX_SETTING_RESOLUTION, obs_module_text("StreamFx.Resolution"),
+					  SFX_RESOLUTION_MIN, SFX_RESOLUTION_MAX, SFX_RESOLUTION_STEP);
 	obs_property_int_set_suffix(p, " px");
 	obs_property_set_long_description(p, obs_module_text("StreamFx.Resolution.Description"));
 	obs_properties_add_bool(props, SFX_SETTING_BYPASS, obs_module_text("StreamFx.Bypass"));
@@ -50,7 +50,8 @@ void sfx_filter_settings_read(struct sfx_filter_settings *out, obs_data_t *setti
 	const char *model_dir = obs_data_get_string(settings, SFX_SETTING_MODEL_DIR);
 	size_t len = strlen(model_dir);
 	if (len >= sizeof(out->model_dir)) {
-		obs_log(LOG_WARNING, "setting '%s': expected a path shorter than %zu bytes, found %zu; using the default",
+		obs_log(LOG_WARNING,
+			"setting '%s': expected a path shorter than %zu bytes, found %zu; using the default",
 			SFX_SETTING_MODEL_DIR, sizeof(out->model_dir), len);
 		len = 0;
 	}
@@ -69,8 +70,8 @@ char *sfx_filter_settings_to_json(const struct sfx_filter_settings *settings, co
 	obs_data_set_int(data, SFX_SETTING_RESOLUTION, settings->resolution);
 	obs_data_set_bool(data, SFX_SETTING_BYPASS, settings->bypass);
 	const char *model_dir = settings->model_dir[0] ? settings->model_dir
-				: default_model_dir ? default_model_dir
-						    : "";
+				: default_model_dir    ? default_model_dir
+						       : "";
 	obs_data_set_string(data, SFX_SETTING_MODEL_DIR, model_dir);
 	char *json = bstrdup(obs_data_get_json(data));
 	obs_data_release(data);

@@ -36,8 +36,8 @@ struct frame_readback {
 	uint64_t frame; /* increments once per video_render that uses the readback */
 	uint64_t frames_staged;
 	uint64_t frames_published;
-	uint64_t frames_dropped; /* staged but replaced or discarded before they could be sent */
-	uint32_t last_sequence;  /* sequence of the last published input frame */
+	uint64_t frames_dropped;       /* staged but replaced or discarded before they could be sent */
+	uint32_t last_sequence;        /* sequence of the last published input frame */
 	uint64_t last_published_frame; /* staged_frame of that input frame */
 };
 

@@ -143,7 +143,8 @@ char *sfx_plugin_config_default_model_dir(void)
 		result = resolve_in_plugin_folder(manifest_path, "default_model_dir",
 						  obs_data_get_string(manifest, "default_model_dir"));
 	if (result && !os_file_exists(result)) {
-		obs_log(LOG_WARNING, "default model folder '%s' not found; the effect needs a model folder set", result);
+		obs_log(LOG_WARNING, "default model folder '%s' not found; the effect needs a model folder set",
+			result);
 		bfree(result);
 		result = NULL;
 	}

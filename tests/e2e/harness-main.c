@@ -37,10 +37,10 @@
 #include "png-writer.h"
 #include "test-pattern.h"
 
-#define FILTER_ID "streamfx_diffusion_filter"
-#define MAX_STARTUP_FRAMES 30 /* black frames OBS may output before the source is drawn */
+#define FILTER_ID            "streamfx_diffusion_filter"
+#define MAX_STARTUP_FRAMES   30 /* black frames OBS may output before the source is drawn */
 #define HOST_EXIT_TIMEOUT_MS 5000
-#define DEMO_SNAPSHOTS 4
+#define DEMO_SNAPSHOTS       4
 
 enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO };
 
@@ -50,7 +50,7 @@ struct options {
 	const char *data_path;
 	const char *host_path;
 	const char *out_dir;
-	const char *model_dir; /* sent as the filter's model_dir setting */
+	const char *model_dir;   /* sent as the filter's model_dir setting */
 	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
 	uint32_t width, height;
 	uint32_t resolution;
@@ -190,7 +190,8 @@ static void on_frame(void *param, struct video_data *frame)
 			return;
 		}
 		const uint8_t *px = frame->data[0] + (PATTERN_MARKER_SIZE / 2) * row + (PATTERN_MARKER_SIZE / 2) * 4;
-		fail(h, "frame %" PRIu64 ": marker unreadable (BGRA %u,%u,%u,%u): neither the input nor the host's output",
+		fail(h,
+		     "frame %" PRIu64 ": marker unreadable (BGRA %u,%u,%u,%u): neither the input nor the host's output",
 		     h->frames_seen, px[0], px[1], px[2], px[3]);
 		finish(h);
 		return;
@@ -199,8 +200,8 @@ static void on_frame(void *param, struct video_data *frame)
 	struct frame_diff diff;
 	char detail[512];
 	const int tolerance = kind == FRAME_PASSTHROUGH ? 0 : o->tolerance;
-	pattern_compare(frame->data[0], o->width, o->height, row, t, kind, o->mode == MODE_DEMO ? o->tolerance : tolerance,
-			&diff);
+	pattern_compare(frame->data[0], o->width, o->height, row, t, kind,
+			o->mode == MODE_DEMO ? o->tolerance : tolerance, &diff);
 	track_latency(h, frame, t);
 
 	if (kind == FRAME_PASSTHROUGH) {
@@ -227,7 +228,8 @@ static void on_frame(void *param, struct video_data *frame)
 			     frame_kind_name(kind));
 		} else if (diff.mismatched) {
 			describe_diff(detail, sizeof(detail), &diff);
-			fail(h, "frame %" PRIu64 " (input t=%u): passthrough is not exact: %s", h->frames_seen, t, detail);
+			fail(h, "frame %" PRIu64 " (input t=%u): passthrough is not exact: %s", h->frames_seen, t,
+			     detail);
 		}
 		if (h->failed || h->passthrough_frames >= o->frames)
 			finish(h);
@@ -249,7 +251,9 @@ static void on_frame(void *param, struct video_data *frame)
 			/* A host stuck on one frame would pass the pixel check: its output must move. */
 			uint64_t needed = o->host_frames / 4 > 2 ? o->host_frames / 4 : 2;
 			if (h->distinct_host_inputs < needed)
-				fail(h, "host output moved on only %" PRIu64 " times in %" PRIu64 " frames (need %" PRIu64 ")",
+				fail(h,
+				     "host output moved on only %" PRIu64 " times in %" PRIu64 " frames (need %" PRIu64
+				     ")",
 				     h->distinct_host_inputs, h->host_frames, needed);
 		}
 		if (h->failed || h->host_frames >= o->host_frames)
@@ -291,19 +295,19 @@ static bool start_obs(const struct options *o, Display **display_out)
 	}
 
 	struct obs_video_info ovi = {
-		.graphics_module = "libobs-opengl",
-		.fps_num = o->fps,
-		.fps_den = 1,
-		.base_width = o->width,
-		.base_height = o->height,
-		.output_width = o->width,
-		.output_height = o->height,
-		.output_format = VIDEO_FORMAT_BGRA,
-		.adapter = 0,
-		.gpu_conversion = false,
-		.colorspace = VIDEO_CS_SRGB,
-		.range = VIDEO_RANGE_FULL,
-		.scale_type = OBS_SCALE_POINT,
+	    .graphics_module = "libobs-opengl",
+	    .fps_num = o->fps,
+	    .fps_den = 1,
+	    .base_width = o->width,
+	    .base_height = o->height,
+	    .output_width = o->width,
+	    .output_height = o->height,
+	    .output_format = VIDEO_FORMAT_BGRA,
+	    .adapter = 0,
+	    .gpu_conversion = false,
+	    .colorspace = VIDEO_CS_SRGB,
+	    .range = VIDEO_RANGE_FULL,
+	    .scale_type = OBS_SCALE_POINT,
 	};
 	int rc = obs_reset_video(&ovi);
 	if (rc != OBS_VIDEO_SUCCESS) {
@@ -367,10 +371,11 @@ static bool wait_process_exit(int64_t pid, int timeout_ms)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
-		"         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-		"         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n");
+	fprintf(
+	    stderr,
+	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
+	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
+	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n");
 }
 
 static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -389,8 +394,14 @@ static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_
 static bool parse_args(int argc, char **argv, struct options *o)
 {
 	const char *mode = NULL;
-	*o = (struct options){.width = 512, .height = 512, .resolution = 512, .fps = 30, .frames = 300,
-			      .host_frames = 60, .seconds = 10.0, .tolerance = 2};
+	*o = (struct options){.width = 512,
+			      .height = 512,
+			      .resolution = 512,
+			      .fps = 30,
+			      .frames = 300,
+			      .host_frames = 60,
+			      .seconds = 10.0,
+			      .tolerance = 2};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--host-from-manifest")) {
@@ -499,15 +510,16 @@ static int write_demo_stats(struct harness *h, const struct filter_stats *s)
 	char line[1024];
 	snprintf(line, sizeof(line),
 		 "frames_in=%lld frames_returned=%lld frames_rendered=%" PRIu64 " host_frames_drawn=%lld"
-		 " shown_passthrough=%" PRIu64 " shown_inverted=%" PRIu64 " shown_other=%" PRIu64 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
+		 " shown_passthrough=%" PRIu64 " shown_inverted=%" PRIu64 " shown_other=%" PRIu64
+		 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
 		 " latency_frames_avg=%.2f latency_frames_last=%lld pattern_lag_frames_avg=%.2f"
 		 " pattern_lag_frames_max=%u frames_dropped=%lld pixels_off_tolerance=%" PRIu64 " size=%ux%u"
 		 " resolution=%u",
 		 s->frames_published, s->frames_received, h->frames_seen, s->frames_drawn, h->passthrough_frames,
-		 h->host_frames, h->other_frames, elapsed,
-		 (double)h->frames_seen / elapsed, (double)s->frames_received / elapsed, s->latency_ms_avg,
-		 s->latency_ms, s->latency_frames_avg, s->latency_frames, harness_lag, h->latency_frames_max,
-		 s->frames_dropped, h->mismatched_pixels, h->opt.width, h->opt.height, h->opt.resolution);
+		 h->host_frames, h->other_frames, elapsed, (double)h->frames_seen / elapsed,
+		 (double)s->frames_received / elapsed, s->latency_ms_avg, s->latency_ms, s->latency_frames_avg,
+		 s->latency_frames, harness_lag, h->latency_frames_max, s->frames_dropped, h->mismatched_pixels,
+		 h->opt.width, h->opt.height, h->opt.resolution);
 	printf("stats: %s\n", line);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/stats.txt", h->opt.out_dir);
@@ -579,7 +591,8 @@ int main(int argc, char **argv)
 	h.filter = obs_source_create_private(FILTER_ID, "diffusion", filter_settings);
 	obs_data_release(filter_settings);
 	if (!h.source || !h.filter) {
-		fprintf(stderr, "harness: could not create the %s\n", h.source ? "filter (module registered it?)" : "pattern source");
+		fprintf(stderr, "harness: could not create the %s\n",
+			h.source ? "filter (module registered it?)" : "pattern source");
 		goto shutdown;
 	}
 	obs_source_filter_add(h.source, h.filter);
@@ -587,7 +600,7 @@ int main(int argc, char **argv)
 	obs_add_raw_video_callback(NULL, on_frame, &h);
 
 	/* Bounded: the frames asked for, at the configured rate, plus a margin for a slow start. */
-	uint64_t expected_frames = o->mode == MODE_DEMO ? (uint64_t)(o->seconds * o->fps)
+	uint64_t expected_frames = o->mode == MODE_DEMO  ? (uint64_t)(o->seconds * o->fps)
 				   : o->mode == MODE_E2E ? (uint64_t)o->frames + o->host_frames
 							 : o->frames;
 	unsigned long timeout_ms = (unsigned long)(expected_frames * 1000 / o->fps) * 2 + 30000;
@@ -595,8 +608,9 @@ int main(int argc, char **argv)
 	obs_remove_raw_video_callback(on_frame, &h);
 	/* The callback is disconnected: the fields it owned are now ours. */
 	if (!completed) {
-		fail(&h, "timed out after %lu ms with %" PRIu64 " frames seen (%" PRIu64 " passthrough, %" PRIu64
-			 " host)", timeout_ms, h.frames_seen, h.passthrough_frames, h.host_frames);
+		fail(&h,
+		     "timed out after %lu ms with %" PRIu64 " frames seen (%" PRIu64 " passthrough, %" PRIu64 " host)",
+		     timeout_ms, h.frames_seen, h.passthrough_frames, h.host_frames);
 		h.end_ns = os_gettime_ns();
 	}
 

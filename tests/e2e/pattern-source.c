@@ -19,8 +19,8 @@ struct time_entry {
 struct pattern_source {
 	obs_source_t *self;
 	uint32_t width, height;
-	uint32_t t;           /* frame number to draw; advanced in video_tick */
-	bool uploaded;        /* texture holds the pattern for uploaded_t */
+	uint32_t t;    /* frame number to draw; advanced in video_tick */
+	bool uploaded; /* texture holds the pattern for uploaded_t */
 	uint32_t uploaded_t;
 	uint8_t *pixels;
 	gs_texture_t *texture;
@@ -139,17 +139,17 @@ bool pattern_source_t_at(obs_source_t *source, uint64_t timestamp, uint32_t *t_o
 }
 
 static struct obs_source_info pattern_info = {
-	.id = PATTERN_SOURCE_ID,
-	.type = OBS_SOURCE_TYPE_INPUT,
-	/* CUSTOM_DRAW: it runs its own effect (otherwise OBS wraps video_render in the default one). */
-	.output_flags = OBS_SOURCE_VIDEO | OBS_SOURCE_CUSTOM_DRAW,
-	.get_name = pattern_get_name,
-	.create = pattern_create,
-	.destroy = pattern_destroy,
-	.get_width = pattern_width,
-	.get_height = pattern_height,
-	.video_tick = pattern_tick,
-	.video_render = pattern_render,
+    .id = PATTERN_SOURCE_ID,
+    .type = OBS_SOURCE_TYPE_INPUT,
+    /* CUSTOM_DRAW: it runs its own effect (otherwise OBS wraps video_render in the default one). */
+    .output_flags = OBS_SOURCE_VIDEO | OBS_SOURCE_CUSTOM_DRAW,
+    .get_name = pattern_get_name,
+    .create = pattern_create,
+    .destroy = pattern_destroy,
+    .get_width = pattern_width,
+    .get_height = pattern_height,
+    .video_tick = pattern_tick,
+    .video_render = pattern_render,
 };
 
 void pattern_source_register(void)
