@@ -154,10 +154,9 @@ public static class MessageFramer
             }
 
             reader.Skip();
-            if (reader.Read())
-            {
-                throw new ProtocolViolationException($"{Name(type)} payload", "one JSON object", $"more after the object ({reader.TokenType})");
-            }
+
+            // Reading on past the object throws on anything but trailing whitespace ("{}{}", "{} x").
+            reader.Read();
         }
         catch (JsonException e)
         {
