@@ -149,14 +149,14 @@ int main(int argc, char **argv)
 		return usage("frames must be > 0 and width/height 1..8192");
 
 	struct sfx_host_link_config cfg = {
-		.host_path = host,
-		.max_width = width,
-		.max_height = height,
-		.log = log_cb,
-		.first_sequence = first_seq,
-		.external_host = listen_only,
-		.external_peer_pid = peer_pid,
-		.connect_timeout_ms = listen_only ? CONNECT_LIMIT_MS : 0,
+	    .host_path = host,
+	    .max_width = width,
+	    .max_height = height,
+	    .log = log_cb,
+	    .first_sequence = first_seq,
+	    .external_host = listen_only,
+	    .external_peer_pid = peer_pid,
+	    .connect_timeout_ms = listen_only ? CONNECT_LIMIT_MS : 0,
 	};
 	struct sfx_host_link *link = sfx_host_link_create(&cfg);
 	if (!link) {
@@ -190,8 +190,8 @@ int main(int argc, char **argv)
 				for (int c = 0; c < 4; c++)
 					px[(size_t)y * row_bytes + x * 4 + c] = pattern(x, y, f, c);
 		uint32_t expected_seq = first_seq + f;
-		uint32_t seq = sfx_host_link_input_publish(link, width, height, row_bytes, SFX_PIXEL_RGBA8,
-							   sfx_monotonic_ns());
+		uint32_t seq =
+		    sfx_host_link_input_publish(link, width, height, row_bytes, SFX_PIXEL_RGBA8, sfx_monotonic_ns());
 		if (seq != expected_seq) {
 			fprintf(stderr, "sfx-bridge-peer: frame %u got sequence %" PRIu32 ", expected %" PRIu32 "\n", f,
 				seq, expected_seq);
@@ -208,7 +208,8 @@ int main(int argc, char **argv)
 		while (!got) {
 			while (sfx_host_link_output_take(link, &view)) {
 				if (have_out && !sfx_seq_newer(view.sequence, last_out)) {
-					fprintf(stderr, "sfx-bridge-peer: output %" PRIu32 " not newer than %" PRIu32 "\n",
+					fprintf(stderr,
+						"sfx-bridge-peer: output %" PRIu32 " not newer than %" PRIu32 "\n",
 						view.sequence, last_out);
 					seq_errors++;
 				}
@@ -229,8 +230,9 @@ int main(int argc, char **argv)
 		if (!got) {
 			struct sfx_host_status st;
 			sfx_host_link_get_status(link, &st);
-			fprintf(stderr, "sfx-bridge-peer: no result for frame %u (sequence %" PRIu32 ") within %d ms: %s\n",
-				f, seq, FRAME_LIMIT_MS, st.last_error);
+			fprintf(stderr,
+				"sfx-bridge-peer: no result for frame %u (sequence %" PRIu32 ") within %d ms: %s\n", f,
+				seq, FRAME_LIMIT_MS, st.last_error);
 			ok = false;
 			break;
 		}

@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 			while (off < (size_t)n) {
 				struct sfx_msg m;
 				size_t used;
-				int r = sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
+				int r =
+				    sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
 				off += used;
 				if (r < 0) {
 					fprintf(stderr, "fake-host: protocol violation: %s\n", err);

@@ -7,28 +7,28 @@
 
 static int g_checks, g_failures;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		g_checks++;                                                                  \
-		if (!(cond)) {                                                               \
-			g_failures++;                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                            \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		g_checks++;                                                                                            \
+		if (!(cond)) {                                                                                         \
+			g_failures++;                                                                                  \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_MSG(cond, ...)                                                                   \
-	do {                                                                                   \
-		g_checks++;                                                                    \
-		if (!(cond)) {                                                                 \
-			g_failures++;                                                          \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-		}                                                                              \
+#define CHECK_MSG(cond, ...)                                                                                           \
+	do {                                                                                                           \
+		g_checks++;                                                                                            \
+		if (!(cond)) {                                                                                         \
+			g_failures++;                                                                                  \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                       \
+			fprintf(stderr, __VA_ARGS__);                                                                  \
+			fputc('\n', stderr);                                                                           \
+		}                                                                                                      \
 	} while (0)
 
 /* The message must mention `needle` (e.g. the field name). */
-#define CHECK_CONTAINS(text, needle) \
+#define CHECK_CONTAINS(text, needle)                                                                                   \
 	CHECK_MSG(strstr((text), (needle)) != NULL, "'%s' does not mention '%s'", (text), (needle))
 
 static inline int test_summary(const char *name)

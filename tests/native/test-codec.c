@@ -27,7 +27,8 @@ static void feed_all(const uint8_t *bytes, size_t len, size_t chunk, struct coll
 		while (pos < n) {
 			struct sfx_msg m;
 			size_t used = 0;
-			int r = sfx_msg_decoder_feed(g_dec, bytes + off + pos, n - pos, &used, &m, c->err, sizeof(c->err));
+			int r =
+			    sfx_msg_decoder_feed(g_dec, bytes + off + pos, n - pos, &used, &m, c->err, sizeof(c->err));
 			pos += used;
 			c->result = r;
 			if (r < 0)
@@ -79,7 +80,8 @@ static void check_stream(const struct collected *c)
 	sfx_msg_parse_frame_done(&m, &d);
 	CHECK(c->types[3] == SFX_MSG_FRAME_DONE && d.sequence == 7 && d.source_sequence == 0xFFFFFFFFu &&
 	      d.process_us == 1234);
-	CHECK(c->types[4] == SFX_MSG_LOG && c->payloads[4][0] == 2 && memcmp(c->payloads[4] + 1, "model loaded", 12) == 0);
+	CHECK(c->types[4] == SFX_MSG_LOG && c->payloads[4][0] == 2 &&
+	      memcmp(c->payloads[4] + 1, "model loaded", 12) == 0);
 	CHECK(c->types[5] == SFX_MSG_SHUTDOWN && c->lengths[5] == 0);
 }
 
@@ -215,14 +217,15 @@ static void test_text_checks(void)
 {
 	CHECK(sfx_utf8_valid((const uint8_t *)"plain", 5));
 	CHECK(sfx_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80", 4));
-	CHECK(!sfx_utf8_valid((const uint8_t *)"\xc0\xaf", 2));     /* overlong */
+	CHECK(!sfx_utf8_valid((const uint8_t *)"\xc0\xaf", 2));         /* overlong */
 	CHECK(!sfx_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-	CHECK(!sfx_utf8_valid((const uint8_t *)"\xe2\x82", 2));     /* truncated */
+	CHECK(!sfx_utf8_valid((const uint8_t *)"\xe2\x82", 2));         /* truncated */
 	const char *good[] = {"{}", " { \"a\" : { \"b\" : [ ] } } ", "{\"s\":\"\\u00e9\\n\"}", "{\"n\":-0.0e+1}"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		CHECK_MSG(sfx_json_object_valid((const uint8_t *)good[i], strlen(good[i])), "%s", good[i]);
-	const char *bad[] = {"", "{", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{\"a\":01}", "{\"a\":1} x", "{\"a\":tru}",
-			     "{\"a\":\"\\x\"}", "{\"a\":\"\x01\"}", "\"str\""};
+	const char *bad[] = {"",           "{",           "{\"a\":1,}",  "{\"a\" 1}",       "{a:1}",
+			     "{\"a\":01}", "{\"a\":1} x", "{\"a\":tru}", "{\"a\":\"\\x\"}", "{\"a\":\"\x01\"}",
+			     "\"str\""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_MSG(!sfx_json_object_valid((const uint8_t *)bad[i], strlen(bad[i])), "%s", bad[i]);
 	char deep[300];

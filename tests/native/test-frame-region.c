@@ -35,21 +35,66 @@ static void expect_reject(const char *what, mutate_fn mutate, const char *field)
 	free(base);
 }
 
-static void bad_magic(struct sfx_region_header *h) { h->magic = 0x12345678; }
-static void bad_major(struct sfx_region_header *h) { h->version_major = 2; }
-static void bad_header_size(struct sfx_region_header *h) { h->header_size = 128; }
-static void bad_slot_count(struct sfx_region_header *h) { h->slot_count = 2; }
-static void bad_stride_align(struct sfx_region_header *h) { h->slot_stride += 1; }
-static void bad_stride_small(struct sfx_region_header *h) { h->slot_stride = 64; }
-static void bad_width_zero(struct sfx_region_header *h) { h->max_width = 0; }
-static void bad_width_big(struct sfx_region_header *h) { h->max_width = 8193; }
-static void bad_height(struct sfx_region_header *h) { h->max_height = 0; }
-static void bad_region_size(struct sfx_region_header *h) { h->region_size += 64; }
-static void bad_reserved0(struct sfx_region_header *h) { h->reserved0 = 1; }
-static void bad_reserved_tail(struct sfx_region_header *h) { h->reserved[199] = 1; }
-static void bad_input_xchg(struct sfx_region_header *h) { atomic_store(&h->input_exchange, 3); }
-static void bad_output_xchg(struct sfx_region_header *h) { atomic_store(&h->output_exchange, 0x9); }
-static void bad_host_state(struct sfx_region_header *h) { atomic_store(&h->host_state, 7); }
+static void bad_magic(struct sfx_region_header *h)
+{
+	h->magic = 0x12345678;
+}
+static void bad_major(struct sfx_region_header *h)
+{
+	h->version_major = 2;
+}
+static void bad_header_size(struct sfx_region_header *h)
+{
+	h->header_size = 128;
+}
+static void bad_slot_count(struct sfx_region_header *h)
+{
+	h->slot_count = 2;
+}
+static void bad_stride_align(struct sfx_region_header *h)
+{
+	h->slot_stride += 1;
+}
+static void bad_stride_small(struct sfx_region_header *h)
+{
+	h->slot_stride = 64;
+}
+static void bad_width_zero(struct sfx_region_header *h)
+{
+	h->max_width = 0;
+}
+static void bad_width_big(struct sfx_region_header *h)
+{
+	h->max_width = 8193;
+}
+static void bad_height(struct sfx_region_header *h)
+{
+	h->max_height = 0;
+}
+static void bad_region_size(struct sfx_region_header *h)
+{
+	h->region_size += 64;
+}
+static void bad_reserved0(struct sfx_region_header *h)
+{
+	h->reserved0 = 1;
+}
+static void bad_reserved_tail(struct sfx_region_header *h)
+{
+	h->reserved[199] = 1;
+}
+static void bad_input_xchg(struct sfx_region_header *h)
+{
+	atomic_store(&h->input_exchange, 3);
+}
+static void bad_output_xchg(struct sfx_region_header *h)
+{
+	atomic_store(&h->output_exchange, 0x9);
+}
+static void bad_host_state(struct sfx_region_header *h)
+{
+	atomic_store(&h->host_state, 7);
+}
 
 static void test_good_header(void)
 {
@@ -107,14 +152,14 @@ static void test_slot_validate(void)
 		struct sfx_slot_header s;
 		const char *field;
 	} bad[] = {
-		{{.width = 0, .height = H, .row_bytes = W * 4, .pixel_format = 1}, "width"},
-		{{.width = W + 1, .height = H, .row_bytes = (W + 1) * 4, .pixel_format = 1}, "width"},
-		{{.width = W, .height = 0, .row_bytes = W * 4, .pixel_format = 1}, "height"},
-		{{.width = W, .height = H + 1, .row_bytes = W * 4, .pixel_format = 2}, "height"},
-		{{.width = W, .height = H, .row_bytes = W * 4 - 1, .pixel_format = 1}, "row_bytes"},
-		{{.width = W, .height = H, .row_bytes = W * 4 + 64, .pixel_format = 1}, "row_bytes"},
-		{{.width = W, .height = H, .row_bytes = W * 4, .pixel_format = 0}, "pixel_format"},
-		{{.width = W, .height = H, .row_bytes = W * 4, .pixel_format = 3}, "pixel_format"},
+	    {{.width = 0, .height = H, .row_bytes = W * 4, .pixel_format = 1}, "width"},
+	    {{.width = W + 1, .height = H, .row_bytes = (W + 1) * 4, .pixel_format = 1}, "width"},
+	    {{.width = W, .height = 0, .row_bytes = W * 4, .pixel_format = 1}, "height"},
+	    {{.width = W, .height = H + 1, .row_bytes = W * 4, .pixel_format = 2}, "height"},
+	    {{.width = W, .height = H, .row_bytes = W * 4 - 1, .pixel_format = 1}, "row_bytes"},
+	    {{.width = W, .height = H, .row_bytes = W * 4 + 64, .pixel_format = 1}, "row_bytes"},
+	    {{.width = W, .height = H, .row_bytes = W * 4, .pixel_format = 0}, "pixel_format"},
+	    {{.width = W, .height = H, .row_bytes = W * 4, .pixel_format = 3}, "pixel_format"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;

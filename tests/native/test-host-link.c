@@ -36,15 +36,30 @@ static bool wait_for(struct sfx_host_link *l, pred_fn pred, int timeout_ms, stru
 	}
 }
 
-static bool is_failed(const struct sfx_host_status *st) { return st->state == SFX_LINK_FAILED; }
-static bool is_connected(const struct sfx_host_status *st) { return st->state == SFX_LINK_CONNECTED; }
-static bool two_restarts(const struct sfx_host_status *st) { return st->restarts >= 2; }
+static bool is_failed(const struct sfx_host_status *st)
+{
+	return st->state == SFX_LINK_FAILED;
+}
+static bool is_connected(const struct sfx_host_status *st)
+{
+	return st->state == SFX_LINK_CONNECTED;
+}
+static bool two_restarts(const struct sfx_host_status *st)
+{
+	return st->restarts >= 2;
+}
 static bool reconnected(const struct sfx_host_status *st)
 {
 	return st->restarts >= 1 && st->state == SFX_LINK_CONNECTED;
 }
-static bool restarted(const struct sfx_host_status *st) { return st->restarts >= 1; }
-static bool has_status_json(const struct sfx_host_status *st) { return st->host_status_json[0] != 0; }
+static bool restarted(const struct sfx_host_status *st)
+{
+	return st->restarts >= 1;
+}
+static bool has_status_json(const struct sfx_host_status *st)
+{
+	return st->host_status_json[0] != 0;
+}
 
 static struct sfx_host_link *make(const char *path, const char *mode)
 {

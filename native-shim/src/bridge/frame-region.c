@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FAIL(...)                                          \
-	do {                                               \
-		if (err && err_cap)                        \
-			snprintf(err, err_cap, __VA_ARGS__); \
-		return false;                              \
+#define FAIL(...)                                                                                                      \
+	do {                                                                                                           \
+		if (err && err_cap)                                                                                    \
+			snprintf(err, err_cap, __VA_ARGS__);                                                           \
+		return false;                                                                                          \
 	} while (0)
 
 uint32_t sfx_region_slot_stride(uint32_t max_width, uint32_t max_height)
@@ -25,8 +25,7 @@ uint64_t sfx_region_total_size(uint32_t slot_stride)
 	return SFX_REGION_HEADER_SIZE + 2u * SFX_SLOT_COUNT * (uint64_t)slot_stride;
 }
 
-bool sfx_region_init(void *base, size_t mapped_size, uint32_t max_width, uint32_t max_height, char *err,
-		     size_t err_cap)
+bool sfx_region_init(void *base, size_t mapped_size, uint32_t max_width, uint32_t max_height, char *err, size_t err_cap)
 {
 	uint32_t stride = sfx_region_slot_stride(max_width, max_height);
 	if (stride == 0)
@@ -102,16 +101,16 @@ bool sfx_region_validate(const void *base, size_t mapped_size, char *err, size_t
 			if (h.reserved[i] != 0)
 				FAIL("reserved (offset %zu): expected 0, found %u", 56 + i, (unsigned)h.reserved[i]);
 	}
-	uint32_t in_x = atomic_load_explicit(&((const struct sfx_region_header *)base)->input_exchange,
-					     memory_order_acquire);
-	uint32_t out_x = atomic_load_explicit(&((const struct sfx_region_header *)base)->output_exchange,
-					      memory_order_acquire);
+	uint32_t in_x =
+	    atomic_load_explicit(&((const struct sfx_region_header *)base)->input_exchange, memory_order_acquire);
+	uint32_t out_x =
+	    atomic_load_explicit(&((const struct sfx_region_header *)base)->output_exchange, memory_order_acquire);
 	if (!exchange_word_ok(in_x))
 		FAIL("input_exchange: expected index 0..2 and bits 3-31 clear, found 0x%08" PRIX32, in_x);
 	if (!exchange_word_ok(out_x))
 		FAIL("output_exchange: expected index 0..2 and bits 3-31 clear, found 0x%08" PRIX32, out_x);
-	uint32_t state = atomic_load_explicit(&((const struct sfx_region_header *)base)->host_state,
-					      memory_order_acquire);
+	uint32_t state =
+	    atomic_load_explicit(&((const struct sfx_region_header *)base)->host_state, memory_order_acquire);
 	if (state > SFX_HOST_STOPPING)
 		FAIL("host_state: expected 0..2, found %" PRIu32, state);
 	return true;

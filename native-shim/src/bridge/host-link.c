@@ -233,8 +233,8 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 		}
 		if (h.major != SFX_PROTOCOL_MAJOR) {
 			s->version_mismatch = true;
-			set_error(l, "protocol violation: HELLO version_major expected %d, found %u", SFX_PROTOCOL_MAJOR,
-				  (unsigned)h.major);
+			set_error(l, "protocol violation: HELLO version_major expected %d, found %u",
+				  SFX_PROTOCOL_MAJOR, (unsigned)h.major);
 			return false;
 		}
 		if (s->proc && (int64_t)h.pid != sfx_process_pid(s->proc))
@@ -266,12 +266,14 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 		sfx_wake_signal(l->events);
 		return true;
 	case SFX_MSG_LOG: {
-		static const enum sfx_log_level levels[] = {SFX_LOG_ERROR, SFX_LOG_WARNING, SFX_LOG_INFO, SFX_LOG_DEBUG};
+		static const enum sfx_log_level levels[] = {SFX_LOG_ERROR, SFX_LOG_WARNING, SFX_LOG_INFO,
+							    SFX_LOG_DEBUG};
 		link_log(l, levels[m->payload[0]], "host: %s", (const char *)m->payload + 1);
 		return true;
 	}
 	default:
-		set_error(l, "protocol violation: message type %u: expected a host-to-shim type, found a shim-to-host one",
+		set_error(l,
+			  "protocol violation: message type %u: expected a host-to-shim type, found a shim-to-host one",
 			  (unsigned)m->type);
 		return false;
 	}
@@ -298,7 +300,8 @@ static bool read_messages(struct sfx_host_link *l, struct session *s)
 			struct sfx_msg m;
 			size_t used = 0;
 			char err[200];
-			int r = sfx_msg_decoder_feed(l->decoder, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
+			int r =
+			    sfx_msg_decoder_feed(l->decoder, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
 			off += used;
 			if (r < 0) {
 				set_error(l, "protocol violation: %s", err);
@@ -333,7 +336,8 @@ static void teardown_session(struct sfx_host_link *l, struct session *s)
 		/* A host that never connected has nobody telling it to stop: no point waiting. */
 		if (!s->hello || s->hung || !sfx_process_wait(s->proc, SHUTDOWN_WAIT_MS, NULL)) {
 			if (sfx_process_running(s->proc, NULL) && s->hello && !s->hung)
-				link_log(l, SFX_LOG_WARNING, "host did not exit within %d ms; killing it", SHUTDOWN_WAIT_MS);
+				link_log(l, SFX_LOG_WARNING, "host did not exit within %d ms; killing it",
+					 SHUTDOWN_WAIT_MS);
 			sfx_process_kill(s->proc);
 		}
 		sfx_process_destroy(s->proc); /* reaps */
@@ -419,7 +423,8 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 			return OUTCOME_STOP;
 		uint64_t now = sfx_monotonic_ns();
 		if (now >= deadline) {
-			set_error(l, "protocol violation: HELLO expected within %d ms, found none", l->connect_timeout_ms);
+			set_error(l, "protocol violation: HELLO expected within %d ms, found none",
+				  l->connect_timeout_ms);
 			return OUTCOME_RESTART;
 		}
 		int left = (int)((deadline - now + 999999) / 1000000);
@@ -463,8 +468,9 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 		uint64_t pc = atomic_load(&l->publish_count);
 		if (pc != s->last_publish_count && sfx_outq_pending(&l->outq) < FRAME_READY_QUEUE_LIMIT) {
 			uint32_t seq = atomic_load(&l->published_seq);
-			if (queue_message(l, SFX_MSG_FRAME_READY, (uint8_t[4]){(uint8_t)seq, (uint8_t)(seq >> 8),
-										(uint8_t)(seq >> 16), (uint8_t)(seq >> 24)},
+			if (queue_message(l, SFX_MSG_FRAME_READY,
+					  (uint8_t[4]){(uint8_t)seq, (uint8_t)(seq >> 8), (uint8_t)(seq >> 16),
+						       (uint8_t)(seq >> 24)},
 					  4)) {
 				s->last_publish_count = pc;
 				s->last_notified = seq;
@@ -579,7 +585,8 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 	l->max_height = config->max_height;
 	l->external_host = config->external_host;
 	l->external_peer_pid = config->external_peer_pid;
-	l->connect_timeout_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	l->connect_timeout_ms =
+	    config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	l->next_seq = config->first_sequence;
 	atomic_store(&l->published_seq, config->first_sequence - 1u);
 	l->log_lock = sfx_mutex_create();
@@ -826,8 +833,7 @@ bool sfx_host_link_wait_event(struct sfx_host_link *l, int timeout_ms)
 	return r;
 }
 
-bool sfx_host_link_get_names(struct sfx_host_link *l, char *shm_name, size_t shm_cap, char *control,
-			     size_t control_cap)
+bool sfx_host_link_get_names(struct sfx_host_link *l, char *shm_name, size_t shm_cap, char *control, size_t control_cap)
 {
 	if (!l)
 		return false;

@@ -23,18 +23,18 @@ typedef void (*sfx_log_fn)(void *ctx, enum sfx_log_level level, const char *mess
 enum sfx_pixel_format { SFX_PIXEL_RGBA8 = 1, SFX_PIXEL_BGRA8 = 2 };
 
 enum sfx_link_state {
-	SFX_LINK_STOPPED = 0,  /* not started, or destroyed */
-	SFX_LINK_STARTING,     /* spawning the host / waiting for HELLO */
-	SFX_LINK_CONNECTED,    /* frames flow */
-	SFX_LINK_RESTARTING,   /* host gone or hung; waiting for the backoff to elapse */
-	SFX_LINK_FAILED,       /* gave up (host missing, not executable, protocol mismatch) */
+	SFX_LINK_STOPPED = 0, /* not started, or destroyed */
+	SFX_LINK_STARTING,    /* spawning the host / waiting for HELLO */
+	SFX_LINK_CONNECTED,   /* frames flow */
+	SFX_LINK_RESTARTING,  /* host gone or hung; waiting for the backoff to elapse */
+	SFX_LINK_FAILED,      /* gave up (host missing, not executable, protocol mismatch) */
 };
 
 struct sfx_host_link_config {
-	const char *host_path;   /* absolute path of the host executable (copied) */
-	uint32_t max_width;      /* largest frame either direction will carry */
+	const char *host_path; /* absolute path of the host executable (copied) */
+	uint32_t max_width;    /* largest frame either direction will carry */
 	uint32_t max_height;
-	sfx_log_fn log;          /* may be NULL; called from the worker thread, never after destroy returns */
+	sfx_log_fn log; /* may be NULL; called from the worker thread, never after destroy returns */
 	void *log_ctx;
 	/* Sequence number of the first published frame (later ones count up mod 2^32). 0 is fine for
 	 * production; tests start near 2^32 to cross the wrap. */
@@ -44,7 +44,7 @@ struct sfx_host_link_config {
 	 * this user), and never restarts it. host_path is then unused. */
 	bool external_host;
 	int64_t external_peer_pid;
-	int connect_timeout_ms;  /* accept and HELLO limit each; 0 means 10000 */
+	int connect_timeout_ms; /* accept and HELLO limit each; 0 means 10000 */
 };
 
 /* A frame the shim can read: points into the region, valid until the next output_take. */

@@ -321,16 +321,17 @@ static bool known_type(uint16_t t)
 
 static const char *type_name(uint16_t t)
 {
-	static const char *names[] = {"?", "HELLO", "CONFIGURE", "FRAME_READY", "FRAME_DONE", "STATUS", "LOG", "SHUTDOWN"};
+	static const char *names[] = {"?",          "HELLO",  "CONFIGURE", "FRAME_READY",
+				      "FRAME_DONE", "STATUS", "LOG",       "SHUTDOWN"};
 	return known_type(t) ? names[t] : "unknown";
 }
 
-#define VIOLATION(...)                                     \
-	do {                                               \
-		if (err && err_cap)                        \
-			snprintf(err, err_cap, __VA_ARGS__); \
-		d->failed = true;                          \
-		return -1;                                 \
+#define VIOLATION(...)                                                                                                 \
+	do {                                                                                                           \
+		if (err && err_cap)                                                                                    \
+			snprintf(err, err_cap, __VA_ARGS__);                                                           \
+		d->failed = true;                                                                                      \
+		return -1;                                                                                             \
 	} while (0)
 
 /* Header rules that do not need the payload. */

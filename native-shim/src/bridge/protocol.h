@@ -14,24 +14,24 @@
 #error "protocol 1.0 is little-endian; this code stores fields in native order"
 #endif
 
-#define SFX_REGION_MAGIC         0x4F584653u /* "SFXO" */
-#define SFX_PROTOCOL_MAJOR       1
-#define SFX_PROTOCOL_MINOR       0
-#define SFX_REGION_HEADER_SIZE   256u
-#define SFX_SLOT_COUNT           3u
-#define SFX_SLOT_HEADER_SIZE     64u
-#define SFX_SLOT_ALIGN           64u
-#define SFX_MAX_DIMENSION        8192u
-#define SFX_MAX_PAYLOAD          65536u
-#define SFX_MSG_HEADER_SIZE      8u
-#define SFX_LOG_TEXT_MAX         4096u
+#define SFX_REGION_MAGIC       0x4F584653u /* "SFXO" */
+#define SFX_PROTOCOL_MAJOR     1
+#define SFX_PROTOCOL_MINOR     0
+#define SFX_REGION_HEADER_SIZE 256u
+#define SFX_SLOT_COUNT         3u
+#define SFX_SLOT_HEADER_SIZE   64u
+#define SFX_SLOT_ALIGN         64u
+#define SFX_MAX_DIMENSION      8192u
+#define SFX_MAX_PAYLOAD        65536u
+#define SFX_MSG_HEADER_SIZE    8u
+#define SFX_LOG_TEXT_MAX       4096u
 
 /* Triple-buffer exchange word (section 3). */
-#define SFX_XCHG_INDEX_MASK      3u
-#define SFX_XCHG_FRESH           4u
-#define SFX_XCHG_INITIAL         1u /* middle = 1, not fresh; writer back = 0, reader front = 2 */
-#define SFX_XCHG_INITIAL_BACK    0u
-#define SFX_XCHG_INITIAL_FRONT   2u
+#define SFX_XCHG_INDEX_MASK    3u
+#define SFX_XCHG_FRESH         4u
+#define SFX_XCHG_INITIAL       1u /* middle = 1, not fresh; writer back = 0, reader front = 2 */
+#define SFX_XCHG_INITIAL_BACK  0u
+#define SFX_XCHG_INITIAL_FRONT 2u
 
 enum sfx_host_state { SFX_HOST_STARTING = 0, SFX_HOST_READY = 1, SFX_HOST_STOPPING = 2 };
 

@@ -177,7 +177,8 @@ struct sfx_shm *sfx_shm_open(const char *name)
 	else if (name && strncmp(name, "streamfx-", 9) == 0)
 		hex = name + 9;
 	if (!hex || strlen(hex) != 32 || !is_hex32(hex)) {
-		set_error("shared memory name '%s' is not of the form Local\\streamfx-<32 hex>", name ? name : "(null)");
+		set_error("shared memory name '%s' is not of the form Local\\streamfx-<32 hex>",
+			  name ? name : "(null)");
 		return NULL;
 	}
 	snprintf(full, sizeof(full), SHM_PREFIX "%s", hex);
@@ -427,7 +428,8 @@ sfx_conn *sfx_listener_accept_wake(sfx_listener *l, int64_t expected_pid, struct
 			}
 		}
 		ULONG pid = 0;
-		if (!GetNamedPipeClientProcessId(l->pipe, &pid) || (expected_pid != 0 && (int64_t)pid != expected_pid)) {
+		if (!GetNamedPipeClientProcessId(l->pipe, &pid) ||
+		    (expected_pid != 0 && (int64_t)pid != expected_pid)) {
 			snprintf(rejected, sizeof(rejected), "; rejected peer pid %lu, expected pid %lld",
 				 (unsigned long)pid, (long long)expected_pid);
 			set_error("%s%s", l->name, rejected);
@@ -467,7 +469,8 @@ void sfx_listener_destroy(sfx_listener *l)
 sfx_conn *sfx_conn_connect(const char *address)
 {
 	if (!address || strncmp(address, PIPE_PREFIX, strlen(PIPE_PREFIX)) != 0) {
-		set_error("control address '%s' is not a \\\\.\\pipe\\streamfx-<hex> name", address ? address : "(null)");
+		set_error("control address '%s' is not a \\\\.\\pipe\\streamfx-<hex> name",
+			  address ? address : "(null)");
 		return NULL;
 	}
 	HANDLE h = CreateFileA(address, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
@@ -707,7 +710,8 @@ struct sfx_process *sfx_process_spawn(const char *path, const char *const *argv,
 	DWORD attrs = GetFileAttributesA(path);
 	if (attrs == INVALID_FILE_ATTRIBUTES) {
 		char text[200];
-		snprintf(err, err_cap, "host executable %s: %s", path, win_error_text(GetLastError(), text, sizeof(text)));
+		snprintf(err, err_cap, "host executable %s: %s", path,
+			 win_error_text(GetLastError(), text, sizeof(text)));
 		set_error("%s", err);
 		return NULL;
 	}
