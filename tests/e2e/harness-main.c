@@ -10,6 +10,7 @@
  *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D
  *
  * --host-from-manifest instead of --host: the module finds the host itself (installed layout).
+ * --keep-filter: OBS shuts down with the filter still on its source (the host must still be gone).
  * Common: --module <streamfx-obs.so> --data <data dir> [--size WxH] [--resolution R]
  *         [--tolerance T] [--host-frames K] [--fps F] [--model-dir D]
  *
@@ -29,6 +30,7 @@
 #include <X11/Xlib.h>
 #include <obs.h>
 #include <obs-nix-platform.h>
+#include <util/bmem.h>
 #include <util/platform.h>
 #include <util/threading.h>
 
@@ -52,6 +54,7 @@ struct options {
 	const char *out_dir;
 	const char *model_dir;   /* sent as the filter's model_dir setting */
 	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
+	bool keep_filter;        /* leave the filter on its source: OBS closing with the filter in use */
 	uint32_t width, height;
 	uint32_t resolution;
 	uint32_t fps;
@@ -408,6 +411,10 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->host_from_manifest = true;
 			continue;
 		}
+		if (!strcmp(a, "--keep-filter")) {
+			o->keep_filter = true;
+			continue;
+		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "harness: %s needs a value\n", a);
@@ -623,13 +630,16 @@ int main(int argc, char **argv)
 			stats.frames_received);
 
 	obs_set_output_source(0, NULL);
-	obs_source_filter_remove(h.source, h.filter);
-	obs_source_release(h.filter);
+	if (!o->keep_filter)
+		obs_source_filter_remove(h.source, h.filter);
+	obs_source_release(h.filter); /* with --keep-filter the source still holds it */
 	h.filter = NULL;
 
 	if (o->mode != MODE_PASSTHROUGH) {
 		if (stats.host_pid <= 0) {
 			fail(&h, "the filter never reported a host pid (link state %lld)", stats.link_state);
+		} else if (o->keep_filter) {
+			/* Checked after OBS shut down: the module's unload must have stopped it. */
 		} else if (!wait_process_exit(stats.host_pid, HOST_EXIT_TIMEOUT_MS)) {
 			char d[128];
 			process_describe(stats.host_pid, d, sizeof(d));
@@ -649,6 +659,13 @@ shutdown:
 		obs_source_release(h.source);
 	}
 	obs_shutdown();
+	os_event_destroy(h.done);
+	/* Every bmalloc of libobs, the module and the harness is freed by now. */
+	long leaks = bnum_allocs();
+	if (leaks != 0) {
+		fail(&h, "%ld libobs allocations (bmalloc) still live after OBS shut down", leaks);
+		exit_code = 1;
+	}
 
 	/* The module's unload waited for every link worker: no host, running or zombie, may remain. */
 	int64_t children[16];
@@ -671,13 +688,13 @@ shutdown:
 		printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
 		       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
 		       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
-		       " restarts=%lld frames_in=%lld frames_returned=%lld latency_ms_avg=%.1f children_left=%zu\n",
+		       " restarts=%lld frames_in=%lld frames_returned=%lld latency_ms_avg=%.1f children_left=%zu"
+		       " bmem_leaks=%ld\n",
 		       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
 		       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs,
 		       h.max_error_passthrough, h.max_error_host, lag, h.latency_frames_max, stats.restarts,
-		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children);
+		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children, leaks);
 	}
-	os_event_destroy(h.done);
 	free(h.side_by_side);
 	XCloseDisplay(display);
 	return exit_code;
