@@ -16,6 +16,8 @@ public sealed partial class ClipTokenizer
     public const string EndOfWord = "</w>";
     public const string StartOfText = "<|startoftext|>";
     public const string EndOfText = "<|endoftext|>";
+    /// <summary>Merges CLIP uses: 49408 ids - 512 byte symbols - 2 specials; the real merges.txt has more lines.</summary>
+    public const int MaxMerges = 49408 - 512 - 2;
 
     private static readonly char[] ByteToChar = BuildByteTable();
 
@@ -87,6 +89,7 @@ public sealed partial class ClipTokenizer
             if (sp <= 0 || sp == line.Length - 1 || line.IndexOf(' ', sp + 1) >= 0)
                 throw new TokenizerFormatException(mergesPath, $"line {lineNo}", "two symbols separated by one space", line);
             merges.Add((line[..sp], line[(sp + 1)..]));
+            if (merges.Count == MaxMerges) break;
         }
 
         string bos = StartOfText, eos = EndOfText, unk = EndOfText;

@@ -1,0 +1,214 @@
+using System.Text.Json;
+
+namespace StreamFx.Diffusion.Model;
+
+public enum ImageRange { MinusOneToOne, ZeroToOne }
+public enum TensorDtype { Float32, Float16 }
+public enum TimestepDtype { Int64, Float32 }
+public enum InputIdsDtype { Int64, Int32 }
+
+/// <summary>manifest.json of a "stream-diffusion" model folder (docs/models.md), parsed and validated.</summary>
+public sealed class DiffusionManifest
+{
+    public const string FileName = "manifest.json";
+    public const string Kind = "stream-diffusion";
+    public const int FormatVersion = 1;
+
+    public required string Folder { get; init; }
+    public required string Name { get; init; }
+    public required string Family { get; init; }
+    public required int Resolution { get; init; }
+    public required int VaeScaleFactor { get; init; }
+    public required int LatentChannels { get; init; }
+    public required float LatentScale { get; init; }
+    public required ImageRange ImageRange { get; init; }
+    public required TensorDtype TensorDtype { get; init; }
+    public required TimestepDtype TimestepDtype { get; init; }
+    public required InputIdsDtype InputIdsDtype { get; init; }
+    public required int TextHiddenSize { get; init; }
+    public required int MaxLength { get; init; }
+    public required double BetaStart { get; init; }
+    public required double BetaEnd { get; init; }
+    public required int TrainSteps { get; init; }
+    public required int BosTokenId { get; init; }
+    public required int EosTokenId { get; init; }
+    public required int PadTokenId { get; init; }
+    public required string TextEncoderPath { get; init; }
+    public required string UnetPath { get; init; }
+    public required string VaeEncoderPath { get; init; }
+    public required string VaeDecoderPath { get; init; }
+    public bool Synthetic { get; init; }
+
+    public string TokenizerFolder => Path.Combine(Folder, "tokenizer");
+
+    public static DiffusionManifest Load(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        string path = Path.Combine(folder, FileName);
+        if (!Directory.Exists(folder)) throw new ModelFolderException(folder, "model folder", "an existing folder", "nothing at that path");
+        if (!System.IO.File.Exists(path)) throw new ModelFolderException(path, "file", "present", "missing");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path)); }
+        catch (JsonException e) { throw new ModelFolderException(path, "json", "valid JSON", e.Message); }
+        using (doc)
+        {
+            var r = new Reader(path, doc.RootElement);
+            string kind = r.String("kind");
+            if (kind != Kind) throw new ModelFolderException(path, "field \"kind\"", $"\"{Kind}\"", $"\"{kind}\"");
+            int version = r.Int("format_version");
+            if (version < 1 || version > FormatVersion) throw new ModelFolderException(path, "field \"format_version\"", $"1..{FormatVersion}", version.ToString());
+            string family = r.OneOf("family", "sd-turbo", "sd15-lcm");
+            int hiddenDefault = family == "sd-turbo" ? 1024 : 768;
+            int padDefault = family == "sd-turbo" ? 0 : 49407;
+            int resolution = r.Int("resolution");
+            int vaeFactor = r.Int("vae_scale_factor", 8);
+            if (vaeFactor != 8) throw new ModelFolderException(path, "field \"vae_scale_factor\"", "8", vaeFactor.ToString());
+            if (resolution < 64 || resolution % 8 != 0 || resolution > 2048)
+                throw new ModelFolderException(path, "field \"resolution\"", "a multiple of 8 in 64..2048", resolution.ToString());
+            int channels = r.Int("latent_channels", 4);
+            if (channels != 4) throw new ModelFolderException(path, "field \"latent_channels\"", "4", channels.ToString());
+            double latentScale = r.Number("latent_scale", 1.0);
+            if (!(latentScale > 0)) throw new ModelFolderException(path, "field \"latent_scale\"", "a positive number", latentScale.ToString());
+            var range = r.OneOf("image_range", "[-1,1]", "[0,1]") == "[0,1]" ? ImageRange.ZeroToOne : ImageRange.MinusOneToOne;
+            var tensor = r.OneOf("tensor_dtype", "float32", "float16") == "float16" ? TensorDtype.Float16 : TensorDtype.Float32;
+            var timestep = r.OneOf("timestep_dtype", "int64", "float32") == "float32" ? TimestepDtype.Float32 : TimestepDtype.Int64;
+            var ids = r.OptionalOneOf("input_ids_dtype", "int64", "int32") == "int32" ? InputIdsDtype.Int32 : InputIdsDtype.Int64;
+            int hidden = r.Int("text_hidden_size", hiddenDefault);
+            if (hidden != 768 && hidden != 1024) throw new ModelFolderException(path, "field \"text_hidden_size\"", "768 or 1024", hidden.ToString());
+            int maxLength = r.Int("max_length", 77);
+            if (maxLength != 77) throw new ModelFolderException(path, "field \"max_length\"", "77", maxLength.ToString());
+            string prediction = r.OptionalOneOf("prediction_type", "epsilon") ?? "epsilon";
+            _ = prediction;
+
+            double betaStart = 0.00085, betaEnd = 0.012; int trainSteps = 1000;
+            if (r.Object("noise_schedule") is { } ns)
+            {
+                var nr = new Reader(path, ns, "noise_schedule.");
+                nr.OneOf("type", "scaled_linear");
+                betaStart = nr.Number("beta_start", betaStart);
+                betaEnd = nr.Number("beta_end", betaEnd);
+                trainSteps = nr.Int("train_steps", trainSteps);
+                if (trainSteps != 1000) throw new ModelFolderException(path, "field \"noise_schedule.train_steps\"", "1000", trainSteps.ToString());
+                if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1))
+                    throw new ModelFolderException(path, "field \"noise_schedule\"", "0 < beta_start < beta_end < 1", $"{betaStart}, {betaEnd}");
+            }
+            int bos = 49406, eos = 49407, pad = padDefault;
+            if (r.Object("tokenizer") is { } tk)
+            {
+                var tr = new Reader(path, tk, "tokenizer.");
+                bos = tr.Int("bos_token_id", bos);
+                eos = tr.Int("eos_token_id", eos);
+                pad = tr.Int("pad_token_id", pad);
+            }
+            string te = "text_encoder/model.onnx", un = "unet/model.onnx", ve = "vae_encoder/model.onnx", vd = "vae_decoder/model.onnx";
+            if (r.Object("models") is { } models)
+            {
+                var mr = new Reader(path, models, "models.");
+                te = mr.String("text_encoder", te);
+                un = mr.String("unet", un);
+                ve = mr.String("vae_encoder", ve);
+                vd = mr.String("vae_decoder", vd);
+            }
+            return new DiffusionManifest
+            {
+                Folder = folder,
+                Name = r.String("name", Path.GetFileName(folder)),
+                Family = family,
+                Resolution = resolution,
+                VaeScaleFactor = vaeFactor,
+                LatentChannels = channels,
+                LatentScale = (float)latentScale,
+                ImageRange = range,
+                TensorDtype = tensor,
+                TimestepDtype = timestep,
+                InputIdsDtype = ids,
+                TextHiddenSize = hidden,
+                MaxLength = maxLength,
+                BetaStart = betaStart,
+                BetaEnd = betaEnd,
+                TrainSteps = trainSteps,
+                BosTokenId = bos,
+                EosTokenId = eos,
+                PadTokenId = pad,
+                TextEncoderPath = Resolve(folder, path, "models.text_encoder", te),
+                UnetPath = Resolve(folder, path, "models.unet", un),
+                VaeEncoderPath = Resolve(folder, path, "models.vae_encoder", ve),
+                VaeDecoderPath = Resolve(folder, path, "models.vae_decoder", vd),
+                Synthetic = r.Bool("synthetic", false),
+            };
+        }
+    }
+
+    private static string Resolve(string folder, string manifest, string field, string relative)
+    {
+        if (Path.IsPathRooted(relative) || relative.Split('/', '\\').Contains(".."))
+            throw new ModelFolderException(manifest, $"field \"{field}\"", "a path inside the folder", $"\"{relative}\"");
+        return Path.GetFullPath(Path.Combine(folder, relative.Replace('/', Path.DirectorySeparatorChar)));
+    }
+
+    private readonly struct Reader(string path, JsonElement element, string prefix = "")
+    {
+        private JsonElement? Get(string name) =>
+            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+        private ModelFolderException Bad(string name, string expected, JsonElement found) =>
+            new(path, $"field \"{prefix}{name}\"", expected, found.GetRawText());
+
+        public string String(string name, string? fallback = null)
+        {
+            var v = Get(name);
+            if (v is null)
+                return fallback ?? throw new ModelFolderException(path, $"field \"{prefix}{name}\"", "present", "missing");
+            return v.Value.ValueKind == JsonValueKind.String ? v.Value.GetString()! : throw Bad(name, "a string", v.Value);
+        }
+
+        public string OneOf(string name, params string[] allowed) => Choice(name, false, allowed)!;
+
+        public string? OptionalOneOf(string name, params string[] allowed) => Choice(name, true, allowed);
+
+        private string? Choice(string name, bool optional, string[] allowed)
+        {
+            var v = Get(name);
+            string expected = string.Join(" or ", allowed.Select(a => $"\"{a}\""));
+            if (v is null)
+                return optional ? null : throw new ModelFolderException(path, $"field \"{prefix}{name}\"", expected, "missing");
+            if (v.Value.ValueKind != JsonValueKind.String || !allowed.Contains(v.Value.GetString()))
+                throw Bad(name, expected, v.Value);
+            return v.Value.GetString();
+        }
+
+        public int Int(string name, int? fallback = null)
+        {
+            var v = Get(name);
+            if (v is null)
+                return fallback ?? throw new ModelFolderException(path, $"field \"{prefix}{name}\"", "an integer", "missing");
+            return v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetInt32(out int i) ? i : throw Bad(name, "an integer", v.Value);
+        }
+
+        public double Number(string name, double fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            return v.Value.ValueKind == JsonValueKind.Number ? v.Value.GetDouble() : throw Bad(name, "a number", v.Value);
+        }
+
+        public bool Bool(string name, bool fallback)
+        {
+            var v = Get(name);
+            if (v is null) return fallback;
+            return v.Value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Bad(name, "true or false", v.Value),
+            };
+        }
+
+        public JsonElement? Object(string name)
+        {
+            var v = Get(name);
+            if (v is null) return null;
+            return v.Value.ValueKind == JsonValueKind.Object ? v.Value.Clone() : throw Bad(name, "an object", v.Value);
+        }
+    }
+}

@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using StreamFx.Diffusion.Blending;
+using StreamFx.Diffusion.Filtering;
+using StreamFx.Diffusion.Imaging;
+using StreamFx.Diffusion.Model;
+using StreamFx.Diffusion.Runtime;
+using StreamFx.Diffusion.Scheduling;
+using StreamFx.Diffusion.Streaming;
+using StreamFx.Diffusion.Text;
+
+namespace StreamFx.Diffusion.Pipeline;
+
+/// <summary>Construction-time choices that are not live controls.</summary>
+public sealed record EffectOptions
+{
+    public IProviderAppender Appender { get; init; } = OrtProviderAppender.Instance;
+    public string? EngineCacheRoot { get; init; }
+    public Action<string>? Log { get; init; }
+    /// <summary>Progress lines for the UI while loading (e.g. "building TensorRT engine (12 s)").</summary>
+    public Action<string>? StatusMessage { get; init; }
+    /// <summary>Uniform draws for the similarity filter (tests inject a script).</summary>
+    public IUniformSource? SkipRandom { get; init; }
+    public int IntraOpThreads { get; init; }
+    public bool? IsWindows { get; init; }
+}
+
+/// <summary>
+/// The StreamDiffusion img2img effect the host runs on each frame: model folder loaded and validated at
+/// construction, live controls through <see cref="Configure"/>, one frame per <see cref="Process"/>.
+/// Not thread-safe: call from one thread. Steady-state frames allocate nothing.
+/// </summary>
+public sealed class StreamDiffusionEffect : IDisposable
+{
+    private readonly DiffusionManifest _manifest;
+    private readonly DiffusionSessions _sessions;
+    private readonly ClipTokenizer _tokenizer;
+    private readonly RunOptions _runOptions = new();
+    private readonly LcmScheduler _scheduler;
+    private readonly TextEncoderStage _text;
+    private readonly PromptEmbeddingCache _embeddings;
+    private readonly SimilaritySkipFilter _skip;
+    private readonly StyleTransition _transition = new();
+    private readonly int[] _ids = new int[ClipTokenizer.ContextLength];
+    private readonly float[] _cond, _uncond, _condTarget;
+
+    private EffectSettings _settings;
+    private int _resolution, _latentSide, _latentLength;
+    private AutoencoderStage? _encoder, _decoder;
+    private UnetStage? _unet;
+    private StreamDenoiser? _denoiser;
+    private FrameResampler? _resampler;
+    private float[] _image = [], _latent = [], _x0 = [], _decoded = [];
+    private byte[] _lastOutput = [];
+    private bool _hasOutput;
+    private int[] _tIndexList = [];
+    private bool _hasCond;
+
+    public StreamDiffusionEffect(string modelFolder, EffectSettings? settings = null, EffectOptions? options = null)
+    {
+        options ??= new EffectOptions();
+        _settings = settings ?? new EffectSettings();
+        _manifest = DiffusionManifest.Load(modelFolder);
+        _tokenizer = LoadTokenizer(_manifest);
+        _resolution = _settings.Resolution > 0 ? _settings.Resolution : _manifest.Resolution;
+        _sessions = DiffusionSessions.Load(_manifest, new SessionLoadOptions
+        {
+            Provider = _settings.ExecutionProvider,
+            Appender = options.Appender,
+            EngineCacheRoot = options.EngineCacheRoot,
+            Resolution = _resolution,
+            OptUnetBatch = Math.Max(1, _settings.TIndexList?.Length ?? _settings.Steps),
+            MaxUnetBatch = 2 * TimestepSelection.MaxSteps,
+            IntraOpThreads = options.IntraOpThreads,
+            IsWindows = options.IsWindows,
+            Log = options.Log,
+            Status = options.StatusMessage,
+        });
+        try
+        {
+            _scheduler = new LcmScheduler(NoiseSchedule.ScaledLinear(_manifest.BetaStart, _manifest.BetaEnd, _manifest.TrainSteps));
+            _text = new TextEncoderStage(_sessions.TextEncoder, _manifest, _runOptions);
+            _embeddings = new PromptEmbeddingCache(_text.EmbeddingLength, EncodeText);
+            _cond = new float[_text.EmbeddingLength];
+            _uncond = new float[_text.EmbeddingLength];
+            _condTarget = new float[_text.EmbeddingLength];
+            _skip = new SimilaritySkipFilter(options.SkipRandom ?? new XorShiftUniformSource(0x5EED), _settings.SimilarityThreshold, _settings.MaxSkipFrames);
+            Status = new EffectStatus
+            {
+                ModelName = _manifest.Name,
+                ModelFolder = _manifest.Folder,
+                Provider = _sessions.Provider,
+                ProviderAttempts = _sessions.Attempts,
+            };
+            BuildResolution(_resolution);
+            Apply(_settings, initial: true);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public EffectStatus Status { get; }
+    public EffectSettings Settings => _settings;
+    public DiffusionManifest Manifest => _manifest;
+    /// <summary>The square size frames are processed at.</summary>
+    public int ProcessingResolution => _resolution;
+    public int CachedPromptCount => _embeddings.Count;
+
+    /// <summary>
+    /// Applies live controls without rebuilding sessions. Returns <see cref="ConfigureOutcome.ReloadRequired"/>
+    /// (and changes nothing) when model_dir or execution_provider differ: those need a new effect.
+    /// Invalid values throw <see cref="ArgumentException"/> and leave the previous settings in force.
+    /// </summary>
+    public ConfigureOutcome Configure(EffectSettings settings)
+    {
+        if (settings.ExecutionProvider != _settings.ExecutionProvider
+            || (settings.ModelDir is { } dir && Path.GetFullPath(dir) != _manifest.Folder))
+            return ConfigureOutcome.ReloadRequired;
+        Apply(settings, initial: false);
+        return ConfigureOutcome.Applied;
+    }
+
+    /// <summary>
+    /// Runs one frame. <paramref name="pixels"/> and <paramref name="output"/> are width x height 4-byte pixels,
+    /// <paramref name="rowBytes"/> apart, in <paramref name="layout"/>. Returns true when a new output was
+    /// written; false when the similarity filter skipped the frame (the previous output is written again,
+    /// and no model runs).
+    /// </summary>
+    public bool Process(ReadOnlySpan<byte> pixels, Span<byte> output, int width, int height, int rowBytes, PixelLayout layout)
+    {
+        if (width < 1 || height < 1) throw new ArgumentOutOfRangeException(nameof(width), $"frame size must be positive, found {width}x{height}");
+        if (rowBytes < width * 4) throw new ArgumentOutOfRangeException(nameof(rowBytes), rowBytes, $"row bytes must be at least {width * 4}");
+        long need = (long)rowBytes * (height - 1) + width * 4;
+        if (pixels.Length < need || output.Length < need)
+            throw new ArgumentException($"a {width}x{height} frame with {rowBytes} row bytes needs {need} bytes; input has {pixels.Length}, output {output.Length}");
+        int frameBytes = (int)need;
+
+        if (_settings.Bypass)
+        {
+            pixels[..frameBytes].CopyTo(output);
+            Status.LastFrameSkipped = false;
+            return true;
+        }
+        if (_resampler is null || _resampler.FrameWidth != width || _resampler.FrameHeight != height || _resampler.Fit != _settings.FitMode)
+        {
+            _resampler = new FrameResampler(width, height, _resolution, _resolution, _settings.FitMode);
+            _skip.Reset();
+            _hasOutput = false;
+        }
+        if (_lastOutput.Length != frameBytes)
+        {
+            _lastOutput = new byte[frameBytes];
+            _hasOutput = false;
+        }
+
+        long t0 = Stopwatch.GetTimestamp();
+        _resampler.ToTensor(pixels, rowBytes, layout, _manifest.ImageRange, _image);
+        long t1 = Stopwatch.GetTimestamp();
+        if (_skip.ShouldSkip(_image) && _hasOutput)
+        {
+            _lastOutput.AsSpan().CopyTo(output);
+            Status.FramesSkipped++;
+            Status.LastFrameSkipped = true;
+            return false;
+        }
+
+        _encoder!.Run(_image, _latent);
+        if (_manifest.LatentScale != 1f) TensorPrimitives.Multiply(_latent, _manifest.LatentScale, _latent);
+        long t2 = Stopwatch.GetTimestamp();
+
+        if (_transition.Next(_cond)) _unet!.SetEmbeddings(_cond, _uncond);
+        _denoiser!.Denoise(_latent, _x0);
+        long t3 = Stopwatch.GetTimestamp();
+
+        if (_manifest.LatentScale != 1f) TensorPrimitives.Multiply(_x0, 1f / _manifest.LatentScale, _x0);
+        _decoder!.Run(_x0, _decoded);
+        long t4 = Stopwatch.GetTimestamp();
+
+        _resampler.FromTensor(_decoded, _manifest.ImageRange, pixels, output, rowBytes, layout);
+        output[..frameBytes].CopyTo(_lastOutput);
+        _hasOutput = true;
+        long t5 = Stopwatch.GetTimestamp();
+
+        Status.LastTimings = new StageTimings(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), Ms(t4, t5));
+        Status.FramesProcessed++;
+        Status.LastFrameSkipped = false;
+        Status.UnetCalls = _unet!.Calls;
+        Status.EncoderCalls = _encoder.Calls;
+        Status.DecoderCalls = _decoder.Calls;
+        Status.UnetBatch = _unet.LastBatch;
+        Status.TransitionActive = _transition.Active;
+        return true;
+    }
+
+    private static double Ms(long a, long b) => (b - a) * 1000.0 / Stopwatch.Frequency;
+
+    private void Apply(EffectSettings s, bool initial)
+    {
+        var old = _settings;
+        int[] tIndex = s.TIndexList ?? TimestepSelection.FromStrength(s.Strength, s.Steps);
+        TimestepSelection.Validate(tIndex);
+        if (s.SeedBlend is { Count: > 0 } && s.SeedBlend.Sum(w => w.Weight) <= 0)
+            throw new ArgumentException("seed_blend weights must not all be 0");
+        if (s.PromptBlend is { Count: > 0 } && s.PromptBlend.Sum(w => w.Weight) <= 0)
+            throw new ArgumentException("prompt_blend weights must not all be 0");
+        int resolution = s.Resolution > 0 ? s.Resolution : _manifest.Resolution;
+        if (resolution % _manifest.VaeScaleFactor != 0 || resolution < 64)
+            throw new ArgumentException($"resolution must be a multiple of {_manifest.VaeScaleFactor} and at least 64, found {resolution}");
+
+        _settings = s;
+        bool rebuilt = false;
+        if (resolution != _resolution)
+        {
+            BuildResolution(resolution);
+            rebuilt = true;
+        }
+
+        bool scheduleChanged = initial || rebuilt || !tIndex.AsSpan().SequenceEqual(_tIndexList);
+        bool noiseChanged = scheduleChanged || s.Seed != old.Seed || !SameSeeds(s.SeedBlend, old.SeedBlend) || s.BlendMode != old.BlendMode;
+        if (scheduleChanged)
+        {
+            _tIndexList = tIndex;
+            var steps = tIndex.Select(_scheduler.ConstantsForIndex).ToArray();
+            var batch = new StreamBatch(steps, 1, _latentLength, MakeNoise(s, tIndex.Length));
+            if (_denoiser is null) _denoiser = new StreamDenoiser(_unet!, batch, s.CfgType, s.GuidanceScale, s.Delta);
+            else _denoiser.SetBatch(batch);
+        }
+        else if (noiseChanged)
+            _denoiser!.SetInitNoise(MakeNoise(s, tIndex.Length));
+        _denoiser!.SetGuidance(s.CfgType, s.GuidanceScale, s.Delta);
+        _unet!.Prepare(_denoiser.UnetBatch);
+
+        _skip.Threshold = s.SimilarityThreshold;
+        _skip.MaxSkipFrames = s.MaxSkipFrames;
+
+        // Conditioning: prompt (or weighted prompts) followed by the style text; cached per text.
+        string style = s.StyleText();
+        float[] target = new float[_cond.Length];
+        if (s.PromptBlend is { Count: > 0 } blend)
+        {
+            var items = blend.Select(p => _embeddings.Get(EffectSettings.Compose(p.Text, style))).ToList();
+            VectorBlend.BlendMany(s.BlendMode, items, blend.Select(p => p.Weight).ToArray(), target);
+        }
+        else
+            _embeddings.Get(EffectSettings.Compose(s.Prompt, style)).CopyTo(target, 0);
+        _embeddings.Get(s.NegativePrompt.Trim()).CopyTo(_uncond, 0);
+
+        bool condChanged = !_hasCond || !target.AsSpan().SequenceEqual(_condTarget);
+        target.CopyTo(_condTarget, 0);
+        if (condChanged && _hasCond && s.TransitionFrames > 0)
+            _transition.Start(_cond, target, s.TransitionFrames, s.BlendMode);
+        else if (condChanged)
+        {
+            _transition.Cancel();
+            target.CopyTo(_cond, 0);
+        }
+        _hasCond = true;
+        _unet.SetEmbeddings(_cond, _uncond);
+        Status.TIndexList = tIndex;
+        Status.UnetBatch = _denoiser.UnetBatch;
+        Status.TextEncoderCalls = _text.Calls;
+    }
+
+    private static bool SameSeeds(IReadOnlyList<WeightedSeed>? a, IReadOnlyList<WeightedSeed>? b) =>
+        (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.SequenceEqual(b);
+
+    private float[] MakeNoise(EffectSettings s, int steps)
+    {
+        var noise = new float[steps * _latentLength];
+        if (s.SeedBlend is { Count: > 0 } seeds)
+            GaussianNoise.FillBlend(s.BlendMode, seeds.Select(w => (w.Seed, w.Weight)).ToList(), noise);
+        else
+            GaussianNoise.Fill(s.Seed, noise);
+        return noise;
+    }
+
+    private void BuildResolution(int resolution)
+    {
+        _encoder?.Dispose();
+        _decoder?.Dispose();
+        _unet?.Dispose();
+        _resolution = resolution;
+        _latentSide = resolution / _manifest.VaeScaleFactor;
+        _latentLength = _manifest.LatentChannels * _latentSide * _latentSide;
+        var f = DiffusionContracts.Float(_manifest);
+        long[] image = [1, 3, resolution, resolution];
+        long[] latent = [1, _manifest.LatentChannels, _latentSide, _latentSide];
+        _encoder = new AutoencoderStage(_sessions.VaeEncoder, _runOptions, f, DiffusionContracts.Sample, image, DiffusionContracts.LatentSample, latent);
+        _decoder = new AutoencoderStage(_sessions.VaeDecoder, _runOptions, f, DiffusionContracts.LatentSample, latent, DiffusionContracts.Sample, image);
+        var unet = new UnetStage(_sessions.Unet, _runOptions, _manifest, _latentSide, _latentSide);
+        _unet = unet;
+        if (_hasCond) unet.SetEmbeddings(_cond, _uncond);
+        _image = new float[3 * resolution * resolution];
+        _decoded = new float[_image.Length];
+        _latent = new float[_latentLength];
+        _x0 = new float[_latentLength];
+        _resampler = null;
+        _hasOutput = false;
+        if (_denoiser is not null)
+        {
+            // The denoiser holds the predictor: rebuild it over the new UNet stage.
+            var s = _settings;
+            var steps = _tIndexList.Select(_scheduler.ConstantsForIndex).ToArray();
+            _denoiser = new StreamDenoiser(unet, new StreamBatch(steps, 1, _latentLength, MakeNoise(s, steps.Length)), s.CfgType, s.GuidanceScale, s.Delta);
+        }
+    }
+
+    private void EncodeText(string text, float[] embedding)
+    {
+        long t = Stopwatch.GetTimestamp();
+        _tokenizer.Encode(text, _ids);
+        _text.Encode(_ids, embedding);
+        Status.LastTextEncodeMs = Ms(t, Stopwatch.GetTimestamp());
+        Status.TextEncoderCalls = _text.Calls;
+    }
+
+    private static ClipTokenizer LoadTokenizer(DiffusionManifest m)
+    {
+        ClipTokenizer tok;
+        try { tok = ClipTokenizer.Load(m.TokenizerFolder); }
+        catch (TokenizerFormatException e) { throw new ModelFolderException(e.File, e.Field, e.Expected, e.Found, e); }
+        string config = Path.Combine(m.TokenizerFolder, "tokenizer_config.json");
+        if (tok.PadId != m.PadTokenId) throw new ModelFolderException(config, "pad_token id", $"{m.PadTokenId} (manifest tokenizer.pad_token_id)", tok.PadId.ToString());
+        if (tok.BosId != m.BosTokenId) throw new ModelFolderException(config, "bos_token id", $"{m.BosTokenId} (manifest tokenizer.bos_token_id)", tok.BosId.ToString());
+        if (tok.EosId != m.EosTokenId) throw new ModelFolderException(config, "eos_token id", $"{m.EosTokenId} (manifest tokenizer.eos_token_id)", tok.EosId.ToString());
+        return tok;
+    }
+
+    public void Dispose()
+    {
+        _encoder?.Dispose();
+        _decoder?.Dispose();
+        _unet?.Dispose();
+        _text?.Dispose();
+        _sessions.Dispose();
+        _runOptions.Dispose();
+    }
+}

@@ -1,0 +1,174 @@
+using Microsoft.ML.OnnxRuntime;
+using StreamFx.Diffusion.Model;
+
+namespace StreamFx.Diffusion.Runtime;
+
+/// <summary>How to build the four sessions.</summary>
+public sealed record SessionLoadOptions
+{
+    public ExecutionProviderKind Provider { get; init; } = ExecutionProviderKind.Auto;
+    public IProviderAppender Appender { get; init; } = OrtProviderAppender.Instance;
+    /// <summary>Root of the TensorRT engine caches; default: the user's cache folder.</summary>
+    public string? EngineCacheRoot { get; init; }
+    /// <summary>Processing size (square) the TensorRT profiles are built for.</summary>
+    public int Resolution { get; init; }
+    /// <summary>Largest UNet batch the TensorRT profile admits (2 * steps * frames for full CFG).</summary>
+    public int MaxUnetBatch { get; init; } = 8;
+    /// <summary>The UNet batch the TensorRT profile is optimised for.</summary>
+    public int OptUnetBatch { get; init; } = 1;
+    public int IntraOpThreads { get; init; }
+    public bool? IsWindows { get; init; }
+    public Action<string>? Log { get; init; }
+    /// <summary>Short progress lines for the UI ("building TensorRT engine (12 s)").</summary>
+    public Action<string>? Status { get; init; }
+}
+
+/// <summary>The four ONNX sessions of a stream-diffusion folder, built on the first provider that works and validated.</summary>
+public sealed class DiffusionSessions : IDisposable
+{
+    private DiffusionSessions(InferenceSession[] s, ExecutionProviderKind provider, IReadOnlyList<ProviderAttempt> attempts)
+    {
+        TextEncoder = s[0];
+        Unet = s[1];
+        VaeEncoder = s[2];
+        VaeDecoder = s[3];
+        Provider = provider;
+        Attempts = attempts;
+    }
+
+    public InferenceSession TextEncoder { get; }
+    public InferenceSession Unet { get; }
+    public InferenceSession VaeEncoder { get; }
+    public InferenceSession VaeDecoder { get; }
+    public ExecutionProviderKind Provider { get; }
+    public IReadOnlyList<ProviderAttempt> Attempts { get; }
+
+    public static DiffusionSessions Load(DiffusionManifest m, SessionLoadOptions o)
+    {
+        string[] paths = [m.TextEncoderPath, m.UnetPath, m.VaeEncoderPath, m.VaeDecoderPath];
+        foreach (var p in paths)
+            if (!File.Exists(p)) throw new ModelFolderException(p, "file", "present", "missing");
+        var chain = new ExecutionProviderChain(o.IsWindows, o.Log);
+        var selection = chain.Select(o.Provider, kind => CreateAll(m, paths, kind, o));
+        var sessions = new DiffusionSessions(selection.Value, selection.Provider, selection.Attempts);
+        try
+        {
+            Check(paths[0], sessions.TextEncoder, DiffusionContracts.TextEncoder(m), outputsExhaustive: false);
+            Check(paths[1], sessions.Unet, DiffusionContracts.Unet(m), outputsExhaustive: false);
+            Check(paths[2], sessions.VaeEncoder, DiffusionContracts.VaeEncoder(m), outputsExhaustive: false);
+            Check(paths[3], sessions.VaeDecoder, DiffusionContracts.VaeDecoder(m), outputsExhaustive: false);
+        }
+        catch
+        {
+            sessions.Dispose();
+            throw;
+        }
+        return sessions;
+    }
+
+    private static void Check(string file, InferenceSession s, (TensorContract[] Inputs, TensorContract[] Outputs) c, bool outputsExhaustive)
+    {
+        TensorContract.Validate(file, s.InputMetadata, c.Inputs, "input", exhaustive: true);
+        TensorContract.Validate(file, s.OutputMetadata, c.Outputs, "output", outputsExhaustive);
+    }
+
+    /// <summary>Dynamic-input profiles for TensorRT at the configured size and batch range.</summary>
+    public static IReadOnlyList<ProfileShape>[] Profiles(DiffusionManifest m, SessionLoadOptions o)
+    {
+        long r = o.Resolution > 0 ? o.Resolution : m.Resolution;
+        long lr = r / m.VaeScaleFactor, c = m.LatentChannels, t = m.MaxLength, h = m.TextHiddenSize;
+        long opt = Math.Max(1, o.OptUnetBatch), max = Math.Max(opt, o.MaxUnetBatch);
+        return
+        [
+            [new(DiffusionContracts.InputIds, [1, t], [1, t], [1, t])],
+            [
+                new(DiffusionContracts.Sample, [1, c, lr, lr], [opt, c, lr, lr], [max, c, lr, lr]),
+                new(DiffusionContracts.Timestep, [1], [opt], [max]),
+                new(DiffusionContracts.EncoderHiddenStates, [1, t, h], [opt, t, h], [max, t, h]),
+            ],
+            [new(DiffusionContracts.Sample, [1, 3, r, r], [1, 3, r, r], [1, 3, r, r])],
+            [new(DiffusionContracts.LatentSample, [1, c, lr, lr], [1, c, lr, lr], [1, c, lr, lr])],
+        ];
+    }
+
+    private static InferenceSession[] CreateAll(DiffusionManifest m, string[] paths, ExecutionProviderKind kind, SessionLoadOptions o)
+    {
+        string[] names = ["text_encoder", "unet", "vae_encoder", "vae_decoder"];
+        var profiles = Profiles(m, o);
+        string cacheFolder = "";
+        if (kind == ExecutionProviderKind.TensorRt)
+        {
+            string key = TensorRtCache.Key(m.Name, TensorRtCache.ModelFingerprint(m.Folder), TensorRtCache.GpuIdentity(),
+                "ort " + OrtEnv.Instance().GetVersionString() + "; res " + (o.Resolution > 0 ? o.Resolution : m.Resolution));
+            cacheFolder = Path.Combine(o.EngineCacheRoot ?? TensorRtCache.UserCacheRoot(), key);
+            Directory.CreateDirectory(cacheFolder);
+        }
+        bool firstBuild = kind == ExecutionProviderKind.TensorRt && !TensorRtCache.HasEngines(cacheFolder);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var progress = firstBuild && o.Status is { } status
+            ? new Timer(_ => status($"building TensorRT engine ({started.Elapsed.TotalSeconds:F0} s)"), null, 0, 1000)
+            : null;
+        var sessions = new List<InferenceSession>(4);
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                using var options = new SessionOptions
+                {
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                    LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+                };
+                if (o.IntraOpThreads > 0) options.IntraOpNumThreads = o.IntraOpThreads;
+                switch (kind)
+                {
+                    case ExecutionProviderKind.TensorRt:
+                        o.Appender.AppendTensorRt(options, ProviderOptionsBuilder.TensorRt(new TensorRtSettings(cacheFolder, profiles[i])));
+                        // Nodes TensorRT cannot take run on CUDA.
+                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings()));
+                        break;
+                    case ExecutionProviderKind.Cuda:
+                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings()));
+                        break;
+                    case ExecutionProviderKind.DirectMl:
+                        options.EnableMemoryPattern = false; // DirectML requires it off
+                        o.Appender.AppendDirectMl(options, 0);
+                        break;
+                }
+                try
+                {
+                    sessions.Add(new InferenceSession(paths[i], options));
+                }
+                catch (OnnxRuntimeException e) when (kind == ExecutionProviderKind.Cpu)
+                {
+                    throw new ModelFolderException(paths[i], $"{names[i]} model", "a model ONNX Runtime can load", FirstLine(e.Message), e);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new InvalidOperationException($"{paths[i]}: {FirstLine(e.Message)}", e);
+                }
+            }
+            if (firstBuild) o.Status?.Invoke($"TensorRT engines built in {started.Elapsed.TotalSeconds:F0} s");
+            return sessions.ToArray();
+        }
+        catch
+        {
+            foreach (var s in sessions) s.Dispose();
+            throw;
+        }
+    }
+
+    private static string FirstLine(string m)
+    {
+        int nl = m.IndexOf('\n');
+        return (nl >= 0 ? m[..nl] : m).Trim();
+    }
+
+    public void Dispose()
+    {
+        TextEncoder.Dispose();
+        Unet.Dispose();
+        VaeEncoder.Dispose();
+        VaeDecoder.Dispose();
+    }
+}
