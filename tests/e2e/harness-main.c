@@ -96,6 +96,7 @@ struct harness {
 	uint64_t latency_frames_sum;
 	uint32_t latency_frames_max;
 	uint64_t start_ns, end_ns;
+	uint32_t obs_total_frames, obs_lagged_frames; /* OBS's own render counters at the end */
 	uint64_t snapshot_at[DEMO_SNAPSHOTS];
 	int snapshots_written;
 	uint8_t *side_by_side;
@@ -521,12 +522,12 @@ static int write_demo_stats(struct harness *h, const struct filter_stats *s)
 		 " seconds=%.2f render_fps=%.2f host_fps=%.2f latency_ms_avg=%.1f latency_ms_last=%.1f"
 		 " latency_frames_avg=%.2f latency_frames_last=%lld pattern_lag_frames_avg=%.2f"
 		 " pattern_lag_frames_max=%u frames_dropped=%lld pixels_off_tolerance=%" PRIu64 " size=%ux%u"
-		 " resolution=%u",
+		 " resolution=%u obs_frames=%u obs_lagged_frames=%u",
 		 s->frames_published, s->frames_received, h->frames_seen, s->frames_drawn, h->passthrough_frames,
 		 h->host_frames, h->other_frames, elapsed, (double)h->frames_seen / elapsed,
 		 (double)s->frames_received / elapsed, s->latency_ms_avg, s->latency_ms, s->latency_frames_avg,
 		 s->latency_frames, harness_lag, h->latency_frames_max, s->frames_dropped, h->mismatched_pixels,
-		 h->opt.width, h->opt.height, h->opt.resolution);
+		 h->opt.width, h->opt.height, h->opt.resolution, h->obs_total_frames, h->obs_lagged_frames);
 	printf("stats: %s\n", line);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/stats.txt", h->opt.out_dir);
@@ -613,6 +614,8 @@ int main(int argc, char **argv)
 	unsigned long timeout_ms = (unsigned long)(expected_frames * 1000 / o->fps) * 2 + 30000;
 	bool completed = os_event_timedwait(h.done, timeout_ms) == 0;
 	obs_remove_raw_video_callback(on_frame, &h);
+	h.obs_total_frames = obs_get_total_frames();
+	h.obs_lagged_frames = obs_get_lagged_frames();
 	/* The callback is disconnected: the fields it owned are now ours. */
 	if (!completed) {
 		fail(&h,
@@ -689,11 +692,12 @@ shutdown:
 		       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
 		       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
 		       " restarts=%lld frames_in=%lld frames_returned=%lld latency_ms_avg=%.1f children_left=%zu"
-		       " bmem_leaks=%ld\n",
+		       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
 		       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
 		       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs,
 		       h.max_error_passthrough, h.max_error_host, lag, h.latency_frames_max, stats.restarts,
-		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children, leaks);
+		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children, leaks,
+		       h.obs_lagged_frames, h.obs_total_frames);
 	}
 	free(h.side_by_side);
 	XCloseDisplay(display);
