@@ -1,10 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using StreamFx.ModelPack.Diffusion;
+using StreamFx.Onnx;
+
 namespace StreamFx.ModelPack.Tool;
 
 public static class PackCommand
 {
     public static int Run(CommandLine options)
     {
-        options.Required("out");
-        throw new CommandLineException("pack: the stream-diffusion generator is not built yet");
+        string folder = options.Required("out");
+        PackOptions pack;
+        try
+        {
+            pack = new PackOptions
+            {
+                Family = PackOptions.ParseFamily(options.Optional("family") ?? "sd-turbo"),
+                Resolution = options.Int("resolution", 512),
+                TensorType = PackOptions.ParseElementType("--dtype", options.Optional("dtype") ?? "float32", OnnxElementType.Float, OnnxElementType.Float16),
+                TimestepType = PackOptions.ParseElementType("--timestep", options.Optional("timestep") ?? "int64", OnnxElementType.Int64, OnnxElementType.Float),
+                InputIdsType = PackOptions.ParseElementType("--input-ids", options.Optional("input-ids") ?? "int64", OnnxElementType.Int64, OnnxElementType.Int32),
+                ImageRangeSigned = (options.Optional("image-range") ?? "[-1,1]") switch
+                {
+                    "[-1,1]" => true,
+                    "[0,1]" => false,
+                    string other => throw new ArgumentException($"--image-range: expected [-1,1] or [0,1], found '{other}'"),
+                },
+                Seed = ParseSeed(options.Optional("seed")),
+                Variant = (options.Optional("variant") ?? "default") switch
+                {
+                    "default" => PackVariant.Default,
+                    "cost" => PackVariant.Cost,
+                    string other => throw new ArgumentException($"--variant: expected default or cost, found '{other}'"),
+                },
+            };
+            options.RejectUnknown();
+            pack.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CommandLineException(e.Message);
+        }
+
+        var clock = Stopwatch.StartNew();
+        Console.Out.WriteLine($"writing {pack.Name} to {Path.GetFullPath(folder)}");
+        StreamDiffusionPack.Write(folder, pack, Console.Out);
+        Console.Out.WriteLine($"done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+        return 0;
+    }
+
+    private static ulong ParseSeed(string? text)
+    {
+        if (text is null)
+        {
+            return new PackOptions().Seed;
+        }
+
+        return ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong seed)
+            ? seed
+            : throw new ArgumentException($"--seed: expected a non-negative integer, found '{text}'");
     }
 }
