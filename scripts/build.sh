@@ -24,7 +24,8 @@ modelpack() { "$BUILD_DIR/modelpack-tool/streamfx-modelpack" "$@"; }
 
 log "building the C shim, tests and harness (CMake)"
 cmake -S . -B "$BUILD_DIR/cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMFX_HOST_PATH="$HOST_PATH" \
-	-DSTREAMFX_MODEL_DIR="$BUILD_DIR/models/invert" >/dev/null
+	-DSTREAMFX_MODEL_DIR="$BUILD_DIR/models/invert" \
+	-DSTREAMFX_HOST_SETTINGS="{\"model_dir\":\"$BUILD_DIR/models/invert\"}" >/dev/null
 cmake --build "$BUILD_DIR/cmake" -j "$(nproc)" >/dev/null
 
 log "laying out the plugin folder"
