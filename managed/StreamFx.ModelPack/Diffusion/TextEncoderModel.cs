@@ -5,7 +5,7 @@ namespace StreamFx.ModelPack.Diffusion;
 /// <summary>
 /// Synthetic CLIP-style text encoder. Each token id gets a distinct embedding sin(id * f + phi) (a
 /// per-dimension frequency and phase, so no 49408 x H table is stored), plus a small learned
-/// position embedding; a causal decaying average mixes earlier tokens in (CLIP's attention is
+/// position embedding; a causal decaying average of earlier tokens is added (CLIP's attention is
 /// causal too), a tanh MLP with a residual and a final LayerNorm follow. pooler_output is the
 /// hidden state at the first EOS token (the argmax of input_ids), as in CLIP.
 /// Equal ids give equal outputs; different ids give different ones.
@@ -17,6 +17,9 @@ public static class TextEncoderModel
     /// <summary>How much of the previous position's context carries into the next.</summary>
     private const double CausalDecay = 0.85;
 
+    /// <summary>Weight of the earlier positions' average relative to the position's own token.</summary>
+    private const double HistoryWeight = 0.5;
+
     public static OnnxModel Build(PackOptions options)
     {
         int h = options.TextHiddenSize;
@@ -27,12 +30,13 @@ public static class TextEncoderModel
         g.AddInput("input_ids", options.InputIdsType, "batch", Tokens);
         string ids = g.Op("Cast", ["input_ids"], OnnxAttribute.Int("to", (long)OnnxElementType.Float));
 
-        // Token embedding: sin(id * f_k + phi_k); frequencies spread over decades so near ids differ too.
+        // Token embedding: sin(id * f_k + phi_k); frequencies of 0.1..3 rad per id make even neighbouring
+        // ids nearly uncorrelated, like the rows of a learned embedding table.
         var frequency = new float[h];
         var phase = new float[h];
         for (int k = 0; k < h; k++)
         {
-            frequency[k] = (float)Math.Pow(10.0, random.Uniform(-3.5, 0.0));
+            frequency[k] = (float)random.Uniform(0.1, 3.0);
             phase[k] = (float)random.Uniform(0, 2 * Math.PI);
         }
 
@@ -42,19 +46,21 @@ public static class TextEncoderModel
         string position = weights.Weight("position_embedding", random.Gaussian(Tokens * h, 0.05), Tokens, h);
         string embedded = g.Op("Add", [tokens, position]);
 
-        // Causal context: row i is a normalized decaying average over positions 0..i.
+        // Causal context: each position keeps its own token and adds half of a decaying average of the
+        // earlier positions, so a token dominates its own position and still colours the ones after it.
         var causal = new float[Tokens * Tokens];
         for (int i = 0; i < Tokens; i++)
         {
+            causal[(i * Tokens) + i] = 1f;
             double norm = 0;
-            for (int j = 0; j <= i; j++)
+            for (int j = 0; j < i; j++)
             {
-                norm += Math.Pow(CausalDecay, i - j);
+                norm += Math.Pow(CausalDecay, i - 1 - j);
             }
 
-            for (int j = 0; j <= i; j++)
+            for (int j = 0; j < i; j++)
             {
-                causal[(i * Tokens) + j] = (float)(Math.Pow(CausalDecay, i - j) / norm);
+                causal[(i * Tokens) + j] = (float)(HistoryWeight * Math.Pow(CausalDecay, i - 1 - j) / norm);
             }
         }
 

@@ -7,7 +7,7 @@ namespace StreamFx.ModelPack.Diffusion;
 /// 1000-entry tables (Gather on the timestep), it estimates the clean latent z = x_t / A(t), denoises
 /// it with a blur weighted by the noise ratio (B/A)^2 / ((B/A)^2 + s^2), applies a smooth
 /// text-dependent transform T (per-channel gain and bias, a channel rotation and a FiLM-modulated
-/// conv residual, all driven by a projection of the prompt embedding) and returns
+/// conv residual, all driven by sines of a projection of the prompt embedding) and returns
 /// eps = (x_t - A(t) T(z)) / B(t). A scheduler step therefore recovers x0 = T(z): a visible, smooth
 /// transform of the input that changes with the prompt and is identical for identical inputs.
 /// </summary>
@@ -20,8 +20,10 @@ public static class UNetModel
     /// <summary>Noise-to-signal ratio at which the blur takes half the weight.</summary>
     private const double BlurKnee = 0.35;
 
-    /// <summary>Gain of the prompt projection (prompt differences of a few tokens move the transform noticeably).</summary>
-    private const double ConditionGain = 0.6;
+    /// <summary>
+    /// Spread of the prompt projection: one changed token moves the conditioning phases by about a radian.
+    /// </summary>
+    private const double ConditionGain = 1.5;
 
     // Split of the conditioning vector: gain, bias, channel mix (4x4), FiLM scale, FiLM shift.
     private static readonly long[] ConditionSplit = [Channels, Channels, Channels * Channels, HiddenChannels, HiddenChannels];
@@ -69,13 +71,14 @@ public static class UNetModel
         string denoised = g.Op("Add", [z, g.Op("Mul", [blurWeight, g.Op("Sub", [blurred, z])])]);
 
         // Prompt conditioning: mean hidden state minus the last (padding) position, which removes what
-        // all short prompts share, projected and squashed into the transform's parameters.
+        // all short prompts share, projected and mapped into the transform's parameters.
         string mean = g.Op("ReduceMean", [text], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0));
         string lastPosition = g.Op("Gather", [text, g.AddInitializer(OnnxTensor.FromInt64("last_position", [Tokens - 1L]))], OnnxAttribute.Int("axis", 1));
         string pooled = g.Op("Sub", [mean, lastPosition]);
         int conditionSize = (int)ConditionSplit.Sum();
         string projection = weights.Weight("condition.weight", ConditionWeights(random, h, conditionSize), h, conditionSize);
-        string condition = g.Op("Tanh", [g.Op("MatMul", [pooled, projection])]);
+        // Sine rather than tanh: what all prompts share cannot saturate it, so every token change shows.
+        string condition = g.Op("Sin", [g.Op("MatMul", [pooled, projection])]);
         string[] parts = [g.UniqueName("gain"), g.UniqueName("bias"), g.UniqueName("mix"), g.UniqueName("film_scale"), g.UniqueName("film_shift")];
         g.AddNode("Split", [condition, g.AddInitializer(OnnxTensor.FromInt64("condition_split", ConditionSplit, ConditionSplit.Length))], parts, OnnxAttribute.Int("axis", 1));
         string axes23 = weights.Int64s("axes_2_3", 2, 3);
@@ -115,7 +118,7 @@ public static class UNetModel
         return offset == 0f ? scaled : g.Op("Add", [scaled, weights.Constant(g.UniqueName("offset"), [offset])]);
     }
 
-    /// <summary>[H, conditionSize] projection; the 4x4 mix block is antisymmetric in (i, j) so tanh keeps it antisymmetric.</summary>
+    /// <summary>[H, conditionSize] projection; the 4x4 mix block is antisymmetric in (i, j), and sine (odd) keeps it so.</summary>
     private static float[] ConditionWeights(SeededRandom random, int hidden, int conditionSize)
     {
         double std = ConditionGain;

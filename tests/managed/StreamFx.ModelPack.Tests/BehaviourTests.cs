@@ -1,0 +1,148 @@
+using StreamFx.ModelPack.Diffusion;
+using Xunit.Abstractions;
+
+namespace StreamFx.ModelPack.Tests;
+
+/// <summary>The pack does something useful: invertible autoencoder, schedule-aware and prompt-sensitive UNet.</summary>
+[Collection(PackCollection.Name)]
+public sealed class BehaviourTests(PackFixture packs, ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("default", 512)]
+    [InlineData("sd15-fp16", 256)]
+    [InlineData("turbo-fp16-float-t", 192)]
+    [InlineData("sd15-cost", 128)]
+    public void Autoencoder_round_trip_keeps_a_smooth_frame_above_30_dB(string variant, int size)
+    {
+        using var pipe = new MiniImg2Img(packs.Folder(variant));
+        float[] frame = TestImages.SmoothFrame(size, size);
+        float[] latent = pipe.Encode(frame, size, size);
+        Assert.Equal(4 * (size / 8) * (size / 8), latent.Length);
+        float[] back = pipe.Decode(latent, size, size);
+        double psnr = TestImages.Psnr(frame, back);
+        output.WriteLine($"{variant} {size}x{size}: round-trip PSNR {psnr:0.0} dB");
+        Assert.True(psnr >= 30, $"{variant}: PSNR {psnr:0.0} dB");
+
+        // The latent is a real compression, not a pass-through: a different frame gives a different latent.
+        float[] other = pipe.Encode(TestImages.SmoothFrame(size, size, phase: 2.0), size, size);
+        Assert.True(TestImages.MeanAbsDifference(latent, other) > 0.05);
+    }
+
+    [Fact]
+    public void Same_prompt_seed_and_frame_give_identical_output()
+    {
+        using var pipe = new MiniImg2Img(packs.Folder("default"));
+        float[] frame = TestImages.SmoothFrame(128, 128);
+        float[] first = pipe.Run(frame, "a photo of a cat", 359, seed: 5, 128, 128);
+        float[] second = pipe.Run(frame, "a photo of a cat", 359, seed: 5, 128, 128);
+        Assert.Equal(first, second);
+
+        float[] otherSeed = pipe.Run(frame, "a photo of a cat", 359, seed: 6, 128, 128);
+        Assert.NotEqual(first, otherSeed);
+    }
+
+    [Theory]
+    [InlineData("default")]
+    [InlineData("sd15-fp16")]
+    public void Different_prompts_give_visibly_different_outputs(string variant)
+    {
+        using var pipe = new MiniImg2Img(packs.Folder(variant));
+        const int size = 128;
+        float[] frame = TestImages.SmoothFrame(size, size);
+        float[] cat = pipe.Run(frame, "a photo of a cat", 259, seed: 5, size, size);
+        float[] dog = pipe.Run(frame, "a photo of a dog", 259, seed: 5, size, size);
+        float[] painting = pipe.Run(frame, "oil painting of a city at night", 259, seed: 5, size, size);
+
+        // Mean absolute difference in [0,1] pixel units: 0.02 is about 5 grey levels of 255.
+        double catDog = TestImages.MeanAbsDifference(cat, dog);
+        double catPainting = TestImages.MeanAbsDifference(cat, painting);
+        output.WriteLine($"{variant}: mean |cat - dog| {catDog:0.000}, |cat - painting| {catPainting:0.000}, |frame - cat| {TestImages.MeanAbsDifference(frame, cat):0.000}, corr {Correlation(frame, cat):0.00}");
+        Assert.True(catDog > 0.02, $"cat vs dog differ by {catDog:0.0000}");
+        Assert.True(catPainting > 0.02, $"cat vs painting differ by {catPainting:0.0000}");
+
+        // The output is a transform of the input frame, not noise: it stays correlated with it.
+        Assert.True(Correlation(frame, cat) > 0.5, $"correlation with the input {Correlation(frame, cat):0.00}");
+        Assert.True(TestImages.MeanAbsDifference(frame, cat) > 0.02, "the prompt must change the frame");
+    }
+
+    [Fact]
+    public void UNet_knows_the_schedule_its_clean_estimate_agrees_across_timesteps()
+    {
+        // x_t = A(t) x0 with no noise: a schedule-aware model returns nearly the same clean estimate at every t
+        // (up to its noise-dependent smoothing); one that ignored A(t) would be off by the factor A(t).
+        using var pipe = new MiniImg2Img(packs.Folder("default"));
+        const int size = 256;
+        float[] x0 = pipe.Encode(TestImages.SmoothFrame(size, size), size, size);
+        float[] hidden = pipe.EncodePrompt("a photo of a cat").Hidden;
+        var schedule = new NoiseSchedule();
+        float[] reference = pipe.EstimateClean(TestImages.Map(x0, (float)schedule.A(99), 0f), 99, hidden, size, size);
+        double spread = RootMeanSquare(reference);
+        foreach (int t in new[] { 259, 359, 599 })
+        {
+            float[] xt0 = TestImages.Map(x0, (float)schedule.A(t), 0f);
+            double right = RootMeanSquareDifference(reference, pipe.EstimateClean(xt0, t, hidden, size, size));
+            Assert.True(right < 0.15 * spread, $"t={t}: clean estimate differs by {right:0.000} (latent rms {spread:0.000})");
+
+            // Told the wrong timestep, the model divides by the wrong A(t) and misses by far more.
+            double wrong = RootMeanSquareDifference(reference, pipe.EstimateClean(xt0, 99, hidden, size, size));
+            Assert.True(wrong > 2 * right, $"t={t}: wrong-timestep error {wrong:0.000} vs right {right:0.000}");
+        }
+
+        // Noise is removed, not copied: with real noise at t=359 the estimate is closer to the clean
+        // estimate than the naive x_t / A(t) is.
+        int tn = 359;
+        float an = (float)schedule.A(tn);
+        float bn = (float)schedule.B(tn);
+        float[] noise = new SeededRandom(3).Gaussian(x0.Length, 1.0);
+        float[] xt = x0.Select((v, i) => (an * v) + (bn * noise[i])).ToArray();
+        float[] estimate = pipe.EstimateClean(xt, tn, hidden, size, size);
+        double naive = RootMeanSquareDifference(reference, xt.Select(v => v / an).ToArray());
+        double model = RootMeanSquareDifference(reference, estimate);
+        Assert.True(model < 0.5 * naive, $"denoised error {model:0.000} vs naive {naive:0.000}");
+    }
+
+    [Theory]
+    [InlineData("default")]
+    [InlineData("sd15-fp16")]
+    public void Text_encoder_maps_equal_prompts_equally_and_different_prompts_differently(string variant)
+    {
+        using var pipe = new MiniImg2Img(packs.Folder(variant));
+        (float[] catHidden, float[] catPooled) = pipe.EncodePrompt("a photo of a cat");
+        (float[] again, float[] againPooled) = pipe.EncodePrompt("a photo of a cat");
+        (float[] dogHidden, float[] dogPooled) = pipe.EncodePrompt("a photo of a dog");
+        Assert.Equal(catHidden, again);
+        Assert.Equal(catPooled, againPooled);
+
+        // BOS a photo of a cat EOS: "cat"/"dog" sit at index 5, EOS at 6.
+        int h = pipe.Manifest.TextHiddenSize;
+        float[] ids = pipe.Tokenizer.Encode("a photo of a cat");
+        int eos = Array.IndexOf(ids, 49407f);
+        Assert.Equal(6, eos);
+        Assert.Equal(catHidden.AsSpan(0, 5 * h).ToArray(), dogHidden.AsSpan(0, 5 * h).ToArray());
+        Assert.True(TestImages.MeanAbsDifference(catHidden.AsSpan(5 * h, h), dogHidden.AsSpan(5 * h, h)) > 0.3);
+        Assert.True(TestImages.MeanAbsDifference(catPooled, dogPooled) > 0.05);
+
+        // pooler_output is last_hidden_state at the first EOS position.
+        Assert.Equal(catHidden.AsSpan(eos * h, h).ToArray(), catPooled);
+    }
+
+    private static double Correlation(float[] a, float[] b)
+    {
+        double ma = a.Average();
+        double mb = b.Average();
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+
+        return sab / Math.Sqrt(saa * sbb);
+    }
+
+    private static double RootMeanSquare(float[] a) => Math.Sqrt(a.Average(v => (double)v * v));
+
+    private static double RootMeanSquareDifference(float[] a, float[] b) =>
+        Math.Sqrt(a.Zip(b, (x, y) => ((double)x - y) * (x - y)).Average());
+}
