@@ -43,36 +43,34 @@ public sealed class FrameResampler
     private static (int R, int G, int B) Offsets(PixelLayout layout) => layout == PixelLayout.Bgra ? (2, 1, 0) : (0, 1, 2);
 
     /// <summary>Frame bytes to a planar [3, H, W] tensor in <paramref name="range"/>; fit bars are black.</summary>
-    public void ToTensor(ReadOnlySpan<byte> pixels, int rowBytes, PixelLayout layout, ImageRange range, Span<float> planar)
+    public unsafe void ToTensor(ReadOnlySpan<byte> pixels, int rowBytes, PixelLayout layout, ImageRange range, Span<float> planar)
     {
         CheckFrame(pixels.Length, rowBytes);
-        int plane = ModelWidth * ModelHeight;
+        int plane = ModelWidth * ModelHeight, mw = ModelWidth;
         if (planar.Length != 3 * plane) throw new ArgumentException($"tensor must hold {3 * plane} values, found {planar.Length}");
         var (ro, go, bo) = Offsets(layout);
-        Span<float> r = planar[..plane], g = planar.Slice(plane, plane), b = planar.Slice(2 * plane, plane);
-        int[] x0 = _inX.I0, x1 = _inX.I1;
-        float[] wx = _inX.W;
-        bool[] vx = _inX.Valid;
-        for (int y = 0; y < ModelHeight; y++)
+        // Separable: each needed source row is resampled horizontally once (kept for the next model row),
+        // then two such rows are blended vertically with SIMD.
+        _rowIndex[0] = _rowIndex[1] = -1;
+        fixed (byte* src = pixels)
         {
-            int row = y * ModelWidth;
-            if (!_inY.Valid[y])
+            for (int y = 0; y < ModelHeight; y++)
             {
-                r.Slice(row, ModelWidth).Clear(); g.Slice(row, ModelWidth).Clear(); b.Slice(row, ModelWidth).Clear();
-                continue;
-            }
-            ReadOnlySpan<byte> top = pixels.Slice(_inY.I0[y] * rowBytes, FrameWidth * 4);
-            ReadOnlySpan<byte> bottom = pixels.Slice(_inY.I1[y] * rowBytes, FrameWidth * 4);
-            float wy = _inY.W[y], wy0 = 1 - wy;
-            for (int x = 0; x < ModelWidth; x++)
-            {
-                if (!vx[x]) { r[row + x] = 0; g[row + x] = 0; b[row + x] = 0; continue; }
-                int a = x0[x] * 4, c = x1[x] * 4;
-                float w1 = wx[x], w0 = 1 - w1;
-                float t00 = w0 * wy0, t01 = w1 * wy0, t10 = w0 * wy, t11 = w1 * wy;
-                r[row + x] = t00 * top[a + ro] + t01 * top[c + ro] + t10 * bottom[a + ro] + t11 * bottom[c + ro];
-                g[row + x] = t00 * top[a + go] + t01 * top[c + go] + t10 * bottom[a + go] + t11 * bottom[c + go];
-                b[row + x] = t00 * top[a + bo] + t01 * top[c + bo] + t10 * bottom[a + bo] + t11 * bottom[c + bo];
+                int row = y * mw;
+                if (!_inY.Valid[y])
+                {
+                    planar.Slice(row, mw).Clear(); planar.Slice(plane + row, mw).Clear(); planar.Slice(2 * plane + row, mw).Clear();
+                    continue;
+                }
+                Span<float> top = HorizontalRow(src, rowBytes, _inY.I0[y], -1, ro, go, bo);
+                Span<float> bottom = HorizontalRow(src, rowBytes, _inY.I1[y], _inY.I0[y], ro, go, bo);
+                float wy = _inY.W[y];
+                for (int c = 0; c < 3; c++)
+                {
+                    Span<float> dst = planar.Slice(c * plane + row, mw);
+                    TensorPrimitives.Multiply(top.Slice(c * mw, mw), 1 - wy, dst);
+                    if (wy != 0) TensorPrimitives.MultiplyAdd(bottom.Slice(c * mw, mw), wy, dst, dst);
+                }
             }
         }
         // 0..255 to the model range, vectorised over the whole tensor.
@@ -84,17 +82,51 @@ public sealed class FrameResampler
         }
     }
 
+    private readonly float[][] _rows = [[], []];
+    private readonly int[] _rowIndex = [-1, -1];
+
+    // Horizontally resampled source row (3 planes of ModelWidth). Two rows are kept so consecutive model
+    // rows that share a source row do not resample it again; the row <paramref name="keep"/> is never evicted.
+    private unsafe Span<float> HorizontalRow(byte* src, int rowBytes, int sourceRow, int keep, int ro, int go, int bo)
+    {
+        int mw = ModelWidth;
+        if (_rows[0].Length != 3 * mw) { _rows[0] = new float[3 * mw]; _rows[1] = new float[3 * mw]; _rowIndex[0] = _rowIndex[1] = -1; }
+        if (_rowIndex[0] == sourceRow) return _rows[0];
+        if (_rowIndex[1] == sourceRow) return _rows[1];
+        int victim = _rowIndex[0] == keep ? 1 : 0;
+        _rowIndex[victim] = sourceRow;
+        byte* line = src + (long)sourceRow * rowBytes;
+        fixed (float* dst = _rows[victim])
+        fixed (int* x0 = _inX.I0, x1 = _inX.I1)
+        fixed (float* wx = _inX.W)
+        fixed (bool* valid = _inX.Valid)
+        {
+            float* r = dst, g = dst + mw, b = dst + 2 * mw;
+            for (int x = 0; x < mw; x++)
+            {
+                if (!valid[x]) { r[x] = 0; g[x] = 0; b[x] = 0; continue; }
+                byte* p0 = line + x0[x] * 4, p1 = line + x1[x] * 4;
+                float w1 = wx[x], w0 = 1 - w1;
+                r[x] = w0 * p0[ro] + w1 * p1[ro];
+                g[x] = w0 * p0[go] + w1 * p1[go];
+                b[x] = w0 * p0[bo] + w1 * p1[bo];
+            }
+        }
+        return _rows[victim];
+    }
+
     /// <summary>
     /// A planar [3, H, W] tensor in <paramref name="range"/> back to frame bytes (clamped, rounded); alpha
     /// and the pixels outside a crop come from <paramref name="input"/>.
     /// </summary>
-    public void FromTensor(ReadOnlySpan<float> planar, ImageRange range, ReadOnlySpan<byte> input, Span<byte> output, int rowBytes, PixelLayout layout)
+    public unsafe void FromTensor(ReadOnlySpan<float> planar, ImageRange range, ReadOnlySpan<byte> input, Span<byte> output, int rowBytes, PixelLayout layout)
     {
         CheckFrame(input.Length, rowBytes);
         CheckFrame(output.Length, rowBytes);
-        int plane = ModelWidth * ModelHeight;
+        int plane = ModelWidth * ModelHeight, mw = ModelWidth;
         if (planar.Length != 3 * plane) throw new ArgumentException($"tensor must hold {3 * plane} values, found {planar.Length}");
         Span<float> s = _scratch;
+        // To 0..255 plus 0.5 (so truncation rounds), clamped: vectorised over the whole tensor.
         if (range == ImageRange.ZeroToOne) TensorPrimitives.Multiply(planar, 255f, s);
         else
         {
@@ -103,36 +135,56 @@ public sealed class FrameResampler
         }
         TensorPrimitives.Max(s, 0f, s);
         TensorPrimitives.Min(s, 255f, s);
+        TensorPrimitives.Add(s, 0.5f, s);
         var (ro, go, bo) = Offsets(layout);
-        ReadOnlySpan<float> r = s[..plane], g = s.Slice(plane, plane), b = s.Slice(2 * plane, plane);
-        int[] x0 = _outX.I0, x1 = _outX.I1;
-        float[] wx = _outX.W;
-        bool[] vx = _outX.Valid;
-        for (int y = 0; y < FrameHeight; y++)
+        Span<float> blended = _blendRow.Length == 3 * mw ? _blendRow : (_blendRow = new float[3 * mw]);
+        int lastTop = -1, lastBottom = -1;
+        float lastW = -1;
+        fixed (byte* inBase = input, outBase = output)
+        fixed (float* rowPtr = _blendRow)
+        fixed (int* x0 = _outX.I0, x1 = _outX.I1)
+        fixed (float* wx = _outX.W)
+        fixed (bool* valid = _outX.Valid)
         {
-            ReadOnlySpan<byte> inRow = input.Slice(y * rowBytes, FrameWidth * 4);
-            Span<byte> outRow = output.Slice(y * rowBytes, FrameWidth * 4);
-            if (!_outY.Valid[y]) { inRow.CopyTo(outRow); continue; }
-            int top = _outY.I0[y] * ModelWidth, bottom = _outY.I1[y] * ModelWidth;
-            float wy = _outY.W[y], wy0 = 1 - wy;
-            for (int x = 0; x < FrameWidth; x++)
+            for (int y = 0; y < FrameHeight; y++)
             {
-                int p = x * 4;
-                if (!vx[x])
+                byte* inRow = inBase + (long)y * rowBytes;
+                byte* outRow = outBase + (long)y * rowBytes;
+                if (!_outY.Valid[y])
                 {
-                    outRow[p] = inRow[p]; outRow[p + 1] = inRow[p + 1]; outRow[p + 2] = inRow[p + 2]; outRow[p + 3] = inRow[p + 3];
+                    Buffer.MemoryCopy(inRow, outRow, FrameWidth * 4, FrameWidth * 4);
                     continue;
                 }
-                int a = x0[x], c = x1[x];
-                float w1 = wx[x], w0 = 1 - w1;
-                float t00 = w0 * wy0, t01 = w1 * wy0, t10 = w0 * wy, t11 = w1 * wy;
-                outRow[p + ro] = (byte)(t00 * r[top + a] + t01 * r[top + c] + t10 * r[bottom + a] + t11 * r[bottom + c] + 0.5f);
-                outRow[p + go] = (byte)(t00 * g[top + a] + t01 * g[top + c] + t10 * g[bottom + a] + t11 * g[bottom + c] + 0.5f);
-                outRow[p + bo] = (byte)(t00 * b[top + a] + t01 * b[top + c] + t10 * b[bottom + a] + t11 * b[bottom + c] + 0.5f);
-                outRow[p + 3] = inRow[p + 3];
+                int top = _outY.I0[y], bottom = _outY.I1[y];
+                float wy = _outY.W[y];
+                if (top != lastTop || bottom != lastBottom || wy != lastW)
+                {
+                    for (int c = 0; c < 3; c++)
+                    {
+                        Span<float> dst = blended.Slice(c * mw, mw);
+                        TensorPrimitives.Multiply(s.Slice(c * plane + top * mw, mw), 1 - wy, dst);
+                        if (wy != 0) TensorPrimitives.MultiplyAdd(s.Slice(c * plane + bottom * mw, mw), wy, dst, dst);
+                    }
+                    (lastTop, lastBottom, lastW) = (top, bottom, wy);
+                }
+                float* r = rowPtr, g = rowPtr + mw, b = rowPtr + 2 * mw;
+                for (int x = 0; x < FrameWidth; x++)
+                {
+                    byte* o = outRow + x * 4;
+                    byte* i = inRow + x * 4;
+                    if (!valid[x]) { *(uint*)o = *(uint*)i; continue; }
+                    int a = x0[x], e = x1[x];
+                    float w1 = wx[x], w0 = 1 - w1;
+                    o[ro] = (byte)(w0 * r[a] + w1 * r[e]);
+                    o[go] = (byte)(w0 * g[a] + w1 * g[e]);
+                    o[bo] = (byte)(w0 * b[a] + w1 * b[e]);
+                    o[3] = i[3];
+                }
             }
         }
     }
+
+    private float[] _blendRow = [];
 
     private void CheckFrame(int length, int rowBytes)
     {

@@ -109,6 +109,8 @@ public sealed class StreamDiffusionEffect : IDisposable
     /// <summary>The square size frames are processed at.</summary>
     public int ProcessingResolution => _resolution;
     public int CachedPromptCount => _embeddings.Count;
+    /// <summary>The prompt embedding the UNet was last given ([77, H]); moves towards the target during a transition.</summary>
+    public ReadOnlySpan<float> Conditioning => _cond;
 
     /// <summary>
     /// Applies live controls without rebuilding sessions. Returns <see cref="ConfigureOutcome.ReloadRequired"/>

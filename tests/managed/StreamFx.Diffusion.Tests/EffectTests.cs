@@ -76,26 +76,46 @@ public class EffectTests(SyntheticPacks packs)
     }
 
     [Fact]
-    public void StyleTransitionGivesNIntermediateOutputsMovingTowardsTheNewStyle()
+    public void StyleTransitionGivesNIntermediateOutputsBetweenTheTwoStyles()
     {
         var frame = Frame(64, 64);
         var settings = Cpu with { Styles = ["Ink: black ink drawing", "Neon: glowing neon city at night"], StyleIndex = 0, TransitionFrames = 5, GuidanceScale = 1f, CfgType = CfgType.None };
         byte[] target;
-        using (var reference = new StreamDiffusionEffect(packs.Turbo64, settings with { StyleIndex = 1 })) target = Run(reference, frame, 64, 64);
+        float[] targetEmbedding;
+        using (var reference = new StreamDiffusionEffect(packs.Turbo64, settings with { StyleIndex = 1 }))
+        {
+            target = Run(reference, frame, 64, 64);
+            targetEmbedding = reference.Conditioning.ToArray();
+        }
         using var fx = new StreamDiffusionEffect(packs.Turbo64, settings);
         var start = Run(fx, frame, 64, 64);
+        var startEmbedding = fx.Conditioning.ToArray();
+        double full = EmbeddingDistance(startEmbedding, targetEmbedding);
+        Assert.True(full > 0);
         fx.Configure(settings with { StyleIndex = 1 });
-        var distances = new List<double> { Distance(start, target) };
-        for (int i = 0; i < 5; i++)
+        var outputs = new List<byte[]> { start };
+        for (int i = 1; i <= 5; i++)
         {
-            Assert.True(fx.Status.TransitionActive || i == 0);
-            distances.Add(Distance(Run(fx, frame, 64, 64), target));
+            outputs.Add(Run(fx, frame, 64, 64));
+            // The conditioning moves linearly: frame i of 5 is (1 - i/5) of the way from the target.
+            Assert.Equal(full * (1 - i / 5.0), EmbeddingDistance(fx.Conditioning.ToArray(), targetEmbedding), 3);
         }
         Assert.False(fx.Status.TransitionActive);
-        Assert.True(distances[0] > 0);
-        // Each of the 5 frames is strictly closer to the new style than the one before; the last is the style itself.
-        for (int i = 1; i < distances.Count; i++) Assert.True(distances[i] < distances[i - 1], $"distances not decreasing: {string.Join(", ", distances)}");
-        Assert.Equal(0, distances[^1]);
+        // Four outputs strictly between the styles (neither endpoint, each new), the fifth is the new style.
+        for (int i = 1; i < 5; i++)
+        {
+            Assert.NotEqual(start, outputs[i]);
+            Assert.NotEqual(target, outputs[i]);
+            Assert.NotEqual(outputs[i - 1], outputs[i]);
+        }
+        Assert.Equal(target, outputs[5]);
+    }
+
+    private static double EmbeddingDistance(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (double)(a[i] - b[i]);
+        return Math.Sqrt(sum);
     }
 
     [Fact]

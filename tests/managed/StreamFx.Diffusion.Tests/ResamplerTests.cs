@@ -85,4 +85,41 @@ public class ResamplerTests
         r.ToTensor(px, 8, PixelLayout.Rgba, ImageRange.ZeroToOne, t);
         Near([50 / 255f, 100 / 255f, 25 / 255f], t);
     }
+
+    // Independent bilinear reference: destination pixel centre mapped to the source, clamped at the edges.
+    private static double Sample(byte[] px, int w, int h, int rowBytes, double sx, double sy, int channel)
+    {
+        int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
+        double fx = sx - x0, fy = sy - y0;
+        double At(int x, int y) => px[Math.Clamp(y, 0, h - 1) * rowBytes + Math.Clamp(x, 0, w - 1) * 4 + channel];
+        return (1 - fx) * (1 - fy) * At(x0, y0) + fx * (1 - fy) * At(x0 + 1, y0) + (1 - fx) * fy * At(x0, y0 + 1) + fx * fy * At(x0 + 1, y0 + 1);
+    }
+
+    [Theory]
+    [InlineData(37, 23, 16, FitMode.Stretch)]
+    [InlineData(37, 23, 16, FitMode.Crop)]
+    [InlineData(20, 50, 32, FitMode.Crop)]   // upscaling: source rows shared by several model rows
+    [InlineData(13, 29, 24, FitMode.Fit)]
+    public void ToTensorMatchesDirectBilinear(int w, int h, int m, FitMode fit)
+    {
+        int rowBytes = w * 4 + 8;
+        var px = new byte[rowBytes * h];
+        new Random(w * 1000 + h).NextBytes(px);
+        var r = new FrameResampler(w, h, m, m, fit);
+        var t = new float[3 * m * m];
+        r.ToTensor(px, rowBytes, PixelLayout.Rgba, ImageRange.ZeroToOne, t);
+        double kx = (double)m / w, ky = (double)m / h;
+        if (fit == FitMode.Crop) kx = ky = Math.Max(kx, ky);
+        if (fit == FitMode.Fit) kx = ky = Math.Min(kx, ky);
+        double ox = (m - w * kx) / 2, oy = (m - h * ky) / 2;
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < m; y++)
+                for (int x = 0; x < m; x++)
+                {
+                    double sx = (x + 0.5 - ox) / kx - 0.5, sy = (y + 0.5 - oy) / ky - 0.5;
+                    bool inside = sx >= -0.5 - 1e-9 && sx <= w - 0.5 + 1e-9 && sy >= -0.5 - 1e-9 && sy <= h - 0.5 + 1e-9;
+                    double expected = inside ? Sample(px, w, h, rowBytes, sx, sy, c) / 255 : 0;
+                    Assert.True(Math.Abs(expected - t[c * m * m + y * m + x]) < 1e-4, $"c{c} ({x},{y}): expected {expected}, found {t[c * m * m + y * m + x]}");
+                }
+    }
 }
