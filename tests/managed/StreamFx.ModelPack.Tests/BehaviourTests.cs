@@ -29,6 +29,25 @@ public sealed class BehaviourTests(PackFixture packs, ITestOutputHelper output)
     }
 
     [Fact]
+    public void Autoencoder_loses_fine_detail_so_the_psnr_bar_is_not_trivially_met()
+    {
+        // A 2-pixel checkerboard cannot pass through 4 numbers per 8x8 block: the PSNR check can fail.
+        using var pipe = new MiniImg2Img(packs.Folder("default"));
+        const int size = 64;
+        var frame = new float[3 * size * size];
+        for (int i = 0; i < frame.Length; i++)
+        {
+            int x = i % size;
+            int y = i / size % size;
+            frame[i] = ((x / 2) + (y / 2)) % 2 == 0 ? 0.9f : 0.1f;
+        }
+
+        double psnr = TestImages.Psnr(frame, pipe.Decode(pipe.Encode(frame, size, size), size, size));
+        output.WriteLine($"checkerboard round-trip PSNR {psnr:0.0} dB");
+        Assert.True(psnr < 15, $"PSNR {psnr:0.0} dB");
+    }
+
+    [Fact]
     public void Same_prompt_seed_and_frame_give_identical_output()
     {
         using var pipe = new MiniImg2Img(packs.Folder("default"));
