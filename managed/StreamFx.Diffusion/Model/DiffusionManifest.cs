@@ -41,6 +41,23 @@ public sealed class DiffusionManifest
 
     public string TokenizerFolder => Path.Combine(Folder, "tokenizer");
 
+    /// <summary>True when the folder's manifest.json says kind "stream-diffusion" (no other checks; use <see cref="Load"/> for those).</summary>
+    public static bool Describes(string folder)
+    {
+        try
+        {
+            string path = Path.Combine(folder, FileName);
+            if (!System.IO.File.Exists(path)) return false;
+            using var doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path));
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String && k.GetString() == Kind;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return false;
+        }
+    }
+
     public static DiffusionManifest Load(string folder)
     {
         folder = Path.GetFullPath(folder);

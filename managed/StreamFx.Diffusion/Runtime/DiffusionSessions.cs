@@ -105,9 +105,16 @@ public sealed class DiffusionSessions : IDisposable
         }
         bool firstBuild = kind == ExecutionProviderKind.TensorRt && !TensorRtCache.HasEngines(cacheFolder);
         var started = System.Diagnostics.Stopwatch.StartNew();
-        using var progress = firstBuild && o.Status is { } status
-            ? new Timer(_ => status($"building TensorRT engine ({started.Elapsed.TotalSeconds:F0} s)"), null, 0, 1000)
-            : null;
+        // A first engine build can take minutes: report it at once and then every second so the panel never looks frozen.
+        var progressLock = new object();
+        bool building = firstBuild && o.Status is not null;
+        void Report()
+        {
+            lock (progressLock)
+                if (building) o.Status!($"building TensorRT engine ({started.Elapsed.TotalSeconds:F0} s)");
+        }
+        if (building) Report();
+        using var progress = building ? new Timer(_ => Report(), null, 1000, 1000) : null;
         var sessions = new List<InferenceSession>(4);
         try
         {
@@ -148,11 +155,13 @@ public sealed class DiffusionSessions : IDisposable
                     throw new InvalidOperationException($"{paths[i]}: {FirstLine(e.Message)}", e);
                 }
             }
+            lock (progressLock) building = false;
             if (firstBuild) o.Status?.Invoke($"TensorRT engines built in {started.Elapsed.TotalSeconds:F0} s");
             return sessions.ToArray();
         }
         catch
         {
+            lock (progressLock) building = false;
             foreach (var s in sessions) s.Dispose();
             throw;
         }

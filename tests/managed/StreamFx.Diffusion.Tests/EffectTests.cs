@@ -232,6 +232,24 @@ public class EffectTests(SyntheticPacks packs)
     }
 
     [Fact]
+    public void SeedBlendAndStrengthAreLive()
+    {
+        var frame = Frame(64, 64);
+        using var fx = new StreamDiffusionEffect(packs.Turbo64, Cpu with { Seed = 5 });
+        var five = Run(fx, frame, 64, 64);
+        Assert.Equal(ConfigureOutcome.Applied, fx.Configure(Cpu with { Seed = 1, SeedBlend = [new(5, 1f), new(6, 0f)] }));
+        Assert.Equal(five, Run(fx, frame, 64, 64));
+        fx.Configure(Cpu with { SeedBlend = [new(5, 1f), new(6, 1f)] });
+        Assert.NotEqual(five, Run(fx, frame, 64, 64));
+        fx.Configure(Cpu with { Strength = 1.0, Steps = 2 });
+        Assert.Equal(new[] { 0, 25 }, fx.Status.TIndexList);
+        Run(fx, frame, 64, 64);
+        Assert.Equal(2, fx.Status.UnetBatch);
+        Assert.True(Model.DiffusionManifest.Describes(packs.Turbo64));
+        Assert.False(Model.DiffusionManifest.Describes(Path.GetTempPath()));
+    }
+
+    [Fact]
     public void PromptBlendEndpointsEqualSinglePrompts()
     {
         var frame = Frame(64, 64);

@@ -138,6 +138,26 @@ public class ProviderChainTests(SyntheticPacks packs)
     }
 
     [Fact]
+    public void FirstTensorRtBuildReportsProgressThenCompletion()
+    {
+        // The fake TensorRT "works" (appends nothing), the cache is empty: a first build.
+        var status = new List<string>();
+        string cache = Path.Combine(Path.GetTempPath(), "sfx-trt-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var fx = new StreamDiffusionEffect(packs.Turbo64, new EffectSettings { ExecutionProvider = ExecutionProviderKind.TensorRt },
+                new EffectOptions { Appender = new FakeAppender(), EngineCacheRoot = cache, StatusMessage = m => { lock (status) status.Add(m); } });
+            Assert.Equal(ExecutionProviderKind.TensorRt, fx.Status.Provider);
+            lock (status)
+            {
+                Assert.Matches(@"^building TensorRT engine \(\d+ s\)$", status[0]);
+                Assert.Matches(@"^TensorRT engines built in \d+ s$", status[^1]);
+            }
+        }
+        finally { if (Directory.Exists(cache)) Directory.Delete(cache, true); }
+    }
+
+    [Fact]
     public void UnetProfileCoversEveryDynamicInputAtTheConfiguredSizeAndBatch()
     {
         var m = DiffusionManifest.Load(packs.Turbo64);
