@@ -11,7 +11,6 @@ public static class Program
           streamfx-modelpack pack --out <folder> [--family sd-turbo|sd15-lcm] [--resolution N]
                                   [--dtype float32|float16] [--timestep int64|float32]
                                   [--input-ids int64|int32] [--image-range [-1,1]|[0,1]]
-                                  [--input-ids int64|int32] [--image-range [-1,1]|[0,1]]
                                   [--seed S] [--variant default|cost]
         """;
 

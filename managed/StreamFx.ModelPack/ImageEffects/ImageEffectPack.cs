@@ -23,7 +23,7 @@ public static class ImageEffectPack
     {
         "identity" => ImageEffect.Identity,
         "invert" => ImageEffect.Invert,
-        _ => throw new ArgumentException($"unknown image effect '{name}' (expected identity or invert)", nameof(name)),
+        _ => throw new ArgumentException($"unknown image effect '{name}' (expected identity or invert)"),
     };
 
     public static string Name(ImageEffect effect) => effect switch
