@@ -114,13 +114,16 @@ public sealed class StreamDiffusionEffect : IDisposable
 
     /// <summary>
     /// Applies live controls without rebuilding sessions. Returns <see cref="ConfigureOutcome.ReloadRequired"/>
-    /// (and changes nothing) when model_dir or execution_provider differ: those need a new effect.
+    /// (and changes nothing) when model_dir or execution_provider differ, or the resolution on TensorRT:
+    /// those need a new effect. A resolution change on other providers re-allocates buffers once.
     /// Invalid values throw <see cref="ArgumentException"/> and leave the previous settings in force.
     /// </summary>
     public ConfigureOutcome Configure(EffectSettings settings)
     {
         if (settings.ExecutionProvider != _settings.ExecutionProvider
-            || (settings.ModelDir is { } dir && Path.GetFullPath(dir) != _manifest.Folder))
+            || (settings.ModelDir is { } dir && Path.GetFullPath(dir) != _manifest.Folder)
+            // TensorRT profiles are built for one size: another size needs new engines.
+            || (_sessions.Provider == ExecutionProviderKind.TensorRt && (settings.Resolution > 0 ? settings.Resolution : _manifest.Resolution) != _resolution))
             return ConfigureOutcome.ReloadRequired;
         Apply(settings, initial: false);
         return ConfigureOutcome.Applied;
