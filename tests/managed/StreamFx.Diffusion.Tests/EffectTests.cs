@@ -250,6 +250,19 @@ public class EffectTests(SyntheticPacks packs)
     }
 
     [Fact]
+    public void ResolutionChangeOnCpuIsLive()
+    {
+        var frame = Frame(96, 64);
+        using var fx = new StreamDiffusionEffect(packs.Turbo64, Cpu with { TIndexList = [30, 45] });
+        var small = Run(fx, frame, 96, 64);
+        Assert.Equal(ConfigureOutcome.Applied, fx.Configure(Cpu with { TIndexList = [30, 45], Resolution = 128 }));
+        Assert.Equal(128, fx.ProcessingResolution);
+        var large = Run(fx, frame, 96, 64);
+        Assert.NotEqual(small, large);
+        Assert.Equal(2, fx.Status.UnetBatch);
+    }
+
+    [Fact]
     public void PromptBlendEndpointsEqualSinglePrompts()
     {
         var frame = Frame(64, 64);
