@@ -9,18 +9,26 @@ cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/install-deps.sh"
 
+mkdir -p "$BUILD_DIR/logs"
 log "publishing the host (NativeAOT, linux-x64)"
 dotnet publish managed/StreamFx.Host -c Release -r linux-x64 -o "$BUILD_DIR/host" -nologo -v quiet \
-	-p:TreatWarningsAsErrors=true >"$BUILD_DIR.host-publish.log" 2>&1 ||
-	{ cat "$BUILD_DIR.host-publish.log"; die "host publish failed"; }
-rm -f "$BUILD_DIR.host-publish.log"
+	-p:TreatWarningsAsErrors=true >"$BUILD_DIR/logs/host-publish.log" 2>&1 ||
+	{ cat "$BUILD_DIR/logs/host-publish.log"; die "host publish failed"; }
 HOST_PATH="$BUILD_DIR/host/streamfx-host"
 
 log "generating the synthetic model packs"
 dotnet build managed/StreamFx.ModelPack.Tool -c Release -nologo -v quiet -o "$BUILD_DIR/modelpack-tool" >/dev/null
 modelpack() { "$BUILD_DIR/modelpack-tool/streamfx-modelpack" "$@"; }
-[ -f "$BUILD_DIR/models/default/manifest.json" ] || modelpack pack --out "$BUILD_DIR/models/default"
-[ -f "$BUILD_DIR/models/invert/manifest.json" ] || modelpack image-effect --effect invert --out "$BUILD_DIR/models/invert"
+# Regenerated every build (about a second): a pack always matches the generator that made it.
+regenerate() { # name, generator arguments...
+	local name=$1; shift
+	rm -rf "$BUILD_DIR/models/$name.new"
+	modelpack "$@" --out "$BUILD_DIR/models/$name.new" >/dev/null
+	rm -rf "$BUILD_DIR/models/$name"
+	mv "$BUILD_DIR/models/$name.new" "$BUILD_DIR/models/$name"
+}
+regenerate default pack
+regenerate invert image-effect --effect invert
 
 log "building the C shim, tests and harness (CMake)"
 cmake -S . -B "$BUILD_DIR/cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMFX_HOST_PATH="$HOST_PATH" \
