@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace StreamFx.Bridge;
 
@@ -39,6 +40,7 @@ public sealed class ControlChannel : IAsyncDisposable
     /// messages). Unknown types are skipped. Throws <see cref="ProtocolViolationException"/> on a
     /// violation, including a stream that ends inside a message.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no allocation per awaited read
     public async ValueTask<ControlMessage?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -108,6 +110,7 @@ public sealed class ControlChannel : IAsyncDisposable
     }
 
     /// <summary>Encodes and flushes one message.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ControlMessage message, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);

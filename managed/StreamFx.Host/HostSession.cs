@@ -7,6 +7,7 @@ namespace StreamFx.Host;
 /// <summary>
 /// One host session over an open region and a connected control channel (docs/protocol.md
 /// section 1, steps 2-3): HELLO, then event-driven frames until end of stream or SHUTDOWN.
+/// The heartbeat is the caller's (<see cref="HostRunner"/>), so it ticks while connecting too.
 /// </summary>
 public sealed class HostSession : IDisposable
 {
@@ -46,7 +47,6 @@ public sealed class HostSession : IDisposable
     /// </summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        using var heartbeat = new HeartbeatTimer(_region);
         try
         {
             await _channel.SendAsync(ControlMessage.Hello(ProtocolLayout.VersionMajor, ProtocolLayout.VersionMinor, (uint)Environment.ProcessId), cancellationToken).ConfigureAwait(false);
@@ -138,7 +138,8 @@ public sealed class HostSession : IDisposable
         await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ProcessNewestFrameAsync(CancellationToken cancellationToken)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ProcessNewestFrameAsync(CancellationToken cancellationToken)
     {
         if (!TryProcessNewestFrame(out uint sequence, out uint sourceSequence, out uint processUs, out bool statusDue, out string? newError))
         {

@@ -5,7 +5,6 @@ namespace StreamFx.Host;
 public static class Program
 {
     public const string Version = "0.1.0";
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<int> Main(string[] args)
     {
@@ -27,35 +26,15 @@ public static class Program
             return HostExitCode.Ok;
         }
 
-        FrameRegion region;
         try
         {
-            region = FrameRegion.Open(arguments.Shm!);
+            return await HostRunner.RunAsync(arguments.Shm!, arguments.Control!, log, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ProtocolViolationException or IOException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            log.WriteLine($"streamfx-host: refusing frame region '{arguments.Shm}': {e.Message}");
-            return HostExitCode.RegionRefused;
-        }
-
-        using (region)
-        {
-            ControlChannel channel;
-            try
-            {
-                channel = await ControlChannel.ConnectAsync(arguments.Control!, ConnectTimeout, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or OperationCanceledException or TimeoutException or UnauthorizedAccessException)
-            {
-                log.WriteLine($"streamfx-host: cannot connect to control channel '{arguments.Control}': {e.Message}");
-                return HostExitCode.ControlConnectFailed;
-            }
-
-            await using (channel.ConfigureAwait(false))
-            {
-                using var session = new HostSession(region, channel, log);
-                return await session.RunAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+            // Last resort: one clear line and a distinct status instead of a runtime crash dump.
+            log.WriteLine($"streamfx-host: unexpected failure: {e}");
+            return HostExitCode.Crashed;
         }
     }
 }

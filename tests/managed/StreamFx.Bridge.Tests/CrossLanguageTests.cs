@@ -60,17 +60,7 @@ public sealed class CrossLanguageTests(ModelFolders models) : IClassFixture<Mode
         (string shmName, string controlAddress) = await names.Task;
 
         var hostLog = new StringWriter();
-        int hostExit;
-        using (FrameRegion region = FrameRegion.Open(shmName))
-        {
-            ControlChannel channel = await ControlChannel.ConnectAsync(controlAddress, TimeSpan.FromSeconds(10), timeout.Token);
-            await using (channel)
-            {
-                using var session = new HostSession(region, channel, TextWriter.Synchronized(hostLog));
-                hostExit = await session.RunAsync(timeout.Token);
-                Assert.Equal(frames, session.FramesProcessed);
-            }
-        }
+        int hostExit = await HostRunner.RunAsync(shmName, controlAddress, TextWriter.Synchronized(hostLog), timeout.Token);
 
         CommandResult result = await peer;
         string summary;

@@ -4,21 +4,13 @@ using StreamFx.Host;
 
 namespace StreamFx.Bridge.Tests;
 
-/// <summary>The real host session logic, in process, against a C# shim over a real region and Unix socket.</summary>
+/// <summary>The real host logic (HostRunner: region, heartbeat, connect, session), in process, against a C# shim over a real region and Unix socket.</summary>
 public sealed class HostSessionTests(ModelFolders models) : IClassFixture<ModelFolders>
 {
     private readonly StringWriter _hostLog = new();
 
-    private Task<int> StartHost(ShimSession shim) => Task.Run(async () =>
-    {
-        using FrameRegion region = FrameRegion.Open(shim.Region.Name);
-        ControlChannel channel = await ControlChannel.ConnectAsync(shim.Control.SocketPath, TimeSpan.FromSeconds(10), CancellationToken.None);
-        await using (channel)
-        {
-            using var session = new HostSession(region, channel, TextWriter.Synchronized(_hostLog));
-            return await session.RunAsync(CancellationToken.None);
-        }
-    });
+    private Task<int> StartHost(ShimSession shim) =>
+        Task.Run(() => HostRunner.RunAsync(shim.Region.Name, shim.Control.SocketPath, TextWriter.Synchronized(_hostLog), CancellationToken.None));
 
     private static async Task<Task<int>> Connect(ShimSession shim, Func<ShimSession, Task<int>> start)
     {
@@ -208,6 +200,7 @@ public sealed class HostSessionTests(ModelFolders models) : IClassFixture<ModelF
         await using ShimSession shim = ShimSession.Create(8, 8);
         Task<int> host = await Connect(shim, StartHost);
         uint start = shim.Region.Region.HostHeartbeat;
+        Assert.True(start >= 1, "the heartbeat starts when the region is opened");
 
         // At least once a second: two more ticks must arrive well within 5 s.
         Assert.True(
