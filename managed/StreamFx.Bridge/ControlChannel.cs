@@ -11,7 +11,7 @@ namespace StreamFx.Bridge;
 /// </summary>
 public sealed class ControlChannel : IAsyncDisposable
 {
-    private readonly Stream _stream;
+    private readonly Stream? _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -20,10 +20,24 @@ public sealed class ControlChannel : IAsyncDisposable
     private bool _completed;
 
     public ControlChannel(Stream stream)
+        : this(
+            PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)),
+            stream)
     {
+    }
+
+    /// <summary>A channel over in-memory pipes (tests, or a transport that is already a pipe).</summary>
+    public ControlChannel(PipeReader reader, PipeWriter writer)
+        : this(reader, writer, null)
+    {
+    }
+
+    private ControlChannel(PipeReader reader, PipeWriter writer, Stream? stream)
+    {
+        _reader = reader;
+        _writer = writer;
         _stream = stream;
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     /// <summary>Connects to the shim's channel at <paramref name="address"/> (socket path or pipe name) for this OS.</summary>
@@ -71,7 +85,8 @@ public sealed class ControlChannel : IAsyncDisposable
         message = default;
         if (!_hasPending)
         {
-            if (_completed || !_reader.TryRead(out ReadResult result))
+            // Still asked after completion: the pipe keeps handing back what is left unconsumed.
+            if (!_reader.TryRead(out ReadResult result))
             {
                 return false;
             }
@@ -141,7 +156,11 @@ public sealed class ControlChannel : IAsyncDisposable
             // The peer is already gone; nothing left to flush to.
         }
 
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        if (_stream is not null)
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+
         _sendLock.Dispose();
     }
 }

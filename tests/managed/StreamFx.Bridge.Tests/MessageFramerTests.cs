@@ -108,7 +108,7 @@ public sealed class MessageFramerTests
         ControlMessage[] messages = Samples;
         byte[] bytes = Encode(messages);
         var pipe = new Pipe();
-        var channel = new ControlChannel(new DuplexPipeStream(pipe.Reader, new Pipe().Writer));
+        var channel = new ControlChannel(pipe.Reader, new Pipe().Writer);
 
         Task writer = Task.Run(async () =>
         {
@@ -223,6 +223,20 @@ public sealed class MessageFramerTests
     }
 
     [Fact]
+    public async Task MessagesArrivingTogetherWithEndOfStreamAreAllRead()
+    {
+        // The writer finishes before the first read: the pipe reports the data and completion at once.
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Encode(ControlMessage.FrameReady(1), ControlMessage.Configure("{}"), ControlMessage.Shutdown()));
+        await pipe.Writer.CompleteAsync();
+        var channel = new ControlChannel(pipe.Reader, new Pipe().Writer);
+        Assert.Equal(ControlMessage.FrameReady(1), await channel.ReadAsync(CancellationToken.None));
+        Assert.Equal(ControlMessage.Configure("{}"), await channel.ReadAsync(CancellationToken.None));
+        Assert.Equal(ControlMessage.Shutdown(), await channel.ReadAsync(CancellationToken.None));
+        Assert.Null(await channel.ReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task EndOfStreamInsideAMessageIsAViolation()
     {
         byte[] bytes = Encode(ControlMessage.FrameReady(1), ControlMessage.FrameDone(1, 2, 3));
@@ -254,24 +268,5 @@ public sealed class MessageFramerTests
             Next = next;
             return next;
         }
-    }
-
-    /// <summary>A Stream over a pipe's reader and writer, so the channel can read bytes as they trickle in.</summary>
-    private sealed class DuplexPipeStream(PipeReader reader, PipeWriter writer) : Stream
-    {
-        private readonly Stream _read = reader.AsStream();
-        private readonly Stream _write = writer.AsStream();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => _write.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => _read.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _read.ReadAsync(buffer, cancellationToken);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => _write.Write(buffer, offset, count);
     }
 }
