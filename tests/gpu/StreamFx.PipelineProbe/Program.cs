@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using StreamFx.Diffusion.Imaging;
+using StreamFx.Diffusion.Pipeline;
+
+namespace StreamFx.PipelineProbe;
+
+/// <summary>
+/// streamfx-pipeline-probe --model-dir D [--provider auto|tensorrt|cuda|cpu] [--frames N]
+///   [--size WxH] [--steps 1..4] [--cfg none|self|initialize|full]
+/// Prints one line per provider attempt, then median and p90 per stage over the frames after warm-up.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string? modelDir = null;
+        string provider = "auto", cfg = "self";
+        int frames = 100, width = 512, height = 512, steps = 1;
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--model-dir": modelDir = args[i + 1]; break;
+                case "--provider": provider = args[i + 1]; break;
+                case "--frames": frames = int.Parse(args[i + 1]); break;
+                case "--steps": steps = int.Parse(args[i + 1]); break;
+                case "--cfg": cfg = args[i + 1]; break;
+                case "--size":
+                    string[] wh = args[i + 1].Split('x');
+                    width = int.Parse(wh[0]);
+                    height = int.Parse(wh[1]);
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+
+        if (modelDir is null)
+        {
+            Console.Error.WriteLine("--model-dir is required");
+            return 2;
+        }
+
+        string json = $"{{\"prompt\":\"oil painting, warm light\",\"steps\":{steps},\"cfg_type\":\"{cfg}\",\"guidance_scale\":1.4,\"execution_provider\":\"{provider}\"}}";
+        var settings = EffectSettings.FromJson(json);
+        var load = Stopwatch.StartNew();
+        using var effect = new StreamDiffusionEffect(modelDir, settings, new EffectOptions { Log = Console.WriteLine, StatusMessage = Console.WriteLine });
+        Console.WriteLine($"loaded in {load.Elapsed.TotalMilliseconds:F0} ms; provider in use: {effect.Status.ProviderName}");
+        foreach (var attempt in effect.Status.ProviderAttempts)
+        {
+            Console.WriteLine($"attempt {attempt.Provider}: {(attempt.Succeeded ? "ok" : "failed")} {attempt.Reason}");
+        }
+
+        int rowBytes = width * 4;
+        byte[] input = new byte[rowBytes * height];
+        byte[] output = new byte[input.Length];
+        const int warmup = 5;
+        var totals = new double[frames];
+        var stages = new StageTimings[frames];
+        for (int f = 0; f < warmup + frames; f++)
+        {
+            // A moving gradient so the similarity filter (off by default) and caches see real change.
+            for (int y = 0; y < height; y++)
+            {
+                for (int x = 0; x < width; x++)
+                {
+                    int o = y * rowBytes + x * 4;
+                    input[o] = (byte)(x + f);
+                    input[o + 1] = (byte)(y + 2 * f);
+                    input[o + 2] = (byte)(x ^ y);
+                    input[o + 3] = 255;
+                }
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            effect.Process(input, output, width, height, rowBytes, PixelLayout.Rgba);
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (f >= warmup)
+            {
+                totals[f - warmup] = ms;
+                stages[f - warmup] = effect.Status.LastTimings;
+            }
+        }
+
+        Console.WriteLine($"frames={frames} size={width}x{height} steps={steps} cfg={cfg} unet_batch={effect.Status.UnetBatch} provider={effect.Status.ProviderName}");
+        Report("total", totals);
+        Report("pre", Array.ConvertAll(stages, s => s.PreMs));
+        Report("encode", Array.ConvertAll(stages, s => s.EncodeMs));
+        Report("unet", Array.ConvertAll(stages, s => s.UnetMs));
+        Report("decode", Array.ConvertAll(stages, s => s.DecodeMs));
+        Report("post", Array.ConvertAll(stages, s => s.PostMs));
+        Array.Sort(totals);
+        Console.WriteLine($"fps_at_median={1000.0 / totals[totals.Length / 2]:F1}");
+        return 0;
+    }
+
+    private static void Report(string name, double[] values)
+    {
+        double[] sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+        Console.WriteLine($"{name,-7} p50={P(0.5):F2} ms p90={P(0.9):F2} ms max={sorted[^1]:F2} ms");
+    }
+}
