@@ -7,7 +7,13 @@
  *
  * Misbehaviour for supervisor tests comes from SFX_FAKE_HOST_MODE (the shim fixes the command line):
  *   invert (default) | identity | crash (exit 3 on the first frame) | hang (stop everything on the
- *   first frame) | bad-major (HELLO 2.0) | exit-early (exit 4 before connecting).
+ *   first frame) | stall (heartbeat goes on, frames are never answered) | bad-major (HELLO 2.0) |
+ *   exit-early (exit 4 before connecting).
+ * Malformed peers (the shim must end the session naming the field, never crash):
+ *   status-first (STATUS before HELLO) | hello-twice | huge-length (length 0xFFFFFFFF) |
+ *   bad-flags | bad-json (STATUS "{") | bad-log-level | bad-slot (output width past max_width) |
+ *   bad-row-bytes (row_bytes * height past the slot) | bad-exchange (output word 0xFF) |
+ *   wrong-direction (sends FRAME_READY).
  * SFX_FAKE_HOST_FIRST_OUTPUT sets the first output sequence (default 0xFFFFFFF8, so the shim's
  * output side crosses the wrap within a few frames).
  */
@@ -81,7 +87,22 @@ int main(int argc, char **argv)
 
 	uint8_t msg[256];
 	bool bad_major = strcmp(mode, "bad-major") == 0;
+	const char *status_first = "{\"state\":\"starting\"}";
+	if (strcmp(mode, "status-first") == 0)
+		queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status_first, strlen(status_first)));
 	queue(msg, sfx_msg_encode_hello(msg, sizeof(msg), bad_major ? 2 : 1, 0, (uint32_t)getpid()));
+	if (strcmp(mode, "hello-twice") == 0)
+		queue(msg, sfx_msg_encode_hello(msg, sizeof(msg), 1, 0, (uint32_t)getpid()));
+	if (strcmp(mode, "huge-length") == 0)
+		queue((const uint8_t *)"\xFF\xFF\xFF\xFF\x05\x00\x00\x00", 8);
+	if (strcmp(mode, "bad-flags") == 0)
+		queue((const uint8_t *)"\x00\x00\x00\x00\x63\x00\x01\x00", 8);
+	if (strcmp(mode, "bad-json") == 0)
+		queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, "{", 1));
+	if (strcmp(mode, "bad-log-level") == 0)
+		queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 9, "level nine"));
+	if (strcmp(mode, "wrong-direction") == 0)
+		queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_READY, (uint32_t[]){1}, 1));
 	queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 2, "fake host ready"));
 	const char *status = "{\"state\":\"ready\",\"provider\":\"fake\",\"fps\":0}";
 	queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status)));
@@ -128,6 +149,8 @@ int main(int argc, char **argv)
 					continue;
 				if (strcmp(mode, "crash") == 0)
 					return 3;
+				if (strcmp(mode, "stall") == 0)
+					continue; /* alive (heartbeat) but never answers a frame */
 				if (strcmp(mode, "hang") == 0) {
 					/* Simulates a stuck host: no heartbeat, no replies, until killed. */
 					struct sfx_wake *never = sfx_wake_create();
@@ -165,11 +188,17 @@ int main(int argc, char **argv)
 						dst[x] = (invert && (x & 3) != 3) ? (uint8_t)(255 - src[x]) : src[x];
 				}
 				struct sfx_slot_header oh = ih;
+				if (strcmp(mode, "bad-slot") == 0)
+					oh.width = max_w + 1;
+				if (strcmp(mode, "bad-row-bytes") == 0)
+					oh.row_bytes = stride; /* * height > stride - 64 */
 				oh.sequence = out_seq++;
 				oh.source_sequence = ih.sequence;
 				oh.process_us = (uint32_t)((sfx_monotonic_ns() - t0) / 1000);
 				memcpy(out, &oh, sizeof(oh));
-				if (!sfx_triple_publish(&out_w, err, sizeof(err))) {
+				if (strcmp(mode, "bad-exchange") == 0)
+					atomic_store(&h->output_exchange, 0xFFu); /* instead of publishing */
+				else if (!sfx_triple_publish(&out_w, err, sizeof(err))) {
 					fprintf(stderr, "fake-host: output exchange: %s\n", err);
 					return 6;
 				}

@@ -1,5 +1,8 @@
-/* The host link's supervisor against the C fake host: missing binary, early exit and restart with
- * backoff, crash during frames, version mismatch, hang detection, bad settings, prompt destroy.
+/* The host link's supervisor against the C fake host: missing, relative or non-executable binary,
+ * early exit and restart with exponential backoff up to its cap, crash during frames, version
+ * mismatch, hang and stall detection, every kind of malformed peer, bad settings, timing knobs from
+ * the environment, prompt destroy, and OBS being killed (the host exits by itself, and what the
+ * dead process left behind is cleaned up without touching a live link's objects).
  * usage: test-host-link <path of fake-host> */
 #define _GNU_SOURCE 1
 
@@ -7,16 +10,50 @@
 #include "platform.h"
 #include "test-check.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *g_fake;
 static int g_host_logs;
+static atomic_int g_state_logs; /* "state: ..." lines */
+static atomic_int g_env_warnings;
+
+/* Restart bookkeeping, taken in the log callback, which runs on the link's worker as things happen:
+ * when each restart was announced (with its delay) and when each host was started. */
+#define MAX_EVENTS 64
+static struct {
+	atomic_bool on;
+	int restarts, starts;
+	uint64_t restart_ns[MAX_EVENTS], start_ns[MAX_EVENTS];
+	int delay_ms[MAX_EVENTS];
+} g_trace;
 
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
 	(void)ctx;
 	if (strncmp(message, "host: ", 6) == 0)
 		g_host_logs++;
+	if (strncmp(message, "state: ", 7) == 0)
+		atomic_fetch_add(&g_state_logs, 1);
+	if (strstr(message, "ignored: expected an integer"))
+		atomic_fetch_add(&g_env_warnings, 1);
+	if (atomic_load(&g_trace.on)) {
+		int delay;
+		if (sscanf(message, "state: restarting the host in %d ms", &delay) == 1 &&
+		    g_trace.restarts < MAX_EVENTS) {
+			g_trace.delay_ms[g_trace.restarts] = delay;
+			g_trace.restart_ns[g_trace.restarts++] = sfx_monotonic_ns();
+		} else if (strncmp(message, "started host ", 13) == 0 && g_trace.starts < MAX_EVENTS) {
+			g_trace.start_ns[g_trace.starts++] = sfx_monotonic_ns();
+		}
+	}
 	fprintf(stderr, "  [log %d] %s\n", (int)level, message);
 }
 
@@ -56,18 +93,30 @@ static bool restarted(const struct sfx_host_status *st)
 {
 	return st->restarts >= 1;
 }
+static bool restarted_enough(const struct sfx_host_status *st)
+{
+	return st->restarts >= 10;
+}
 static bool has_status_json(const struct sfx_host_status *st)
 {
 	return st->host_status_json[0] != 0;
 }
 
-static struct sfx_host_link *make(const char *path, const char *mode)
+static struct sfx_host_link *make_cfg(const char *path, const char *mode, struct sfx_host_link_config cfg)
 {
 	setenv("SFX_FAKE_HOST_MODE", mode, 1);
-	struct sfx_host_link_config cfg = {.host_path = path, .max_width = 32, .max_height = 16, .log = log_cb};
+	cfg.host_path = path;
+	cfg.max_width = 32;
+	cfg.max_height = 16;
+	cfg.log = log_cb;
 	struct sfx_host_link *l = sfx_host_link_create(&cfg);
 	CHECK(l != NULL);
 	return l;
+}
+
+static struct sfx_host_link *make(const char *path, const char *mode)
+{
+	return make_cfg(path, mode, (struct sfx_host_link_config){0});
 }
 
 static bool publish_one(struct sfx_host_link *l)
@@ -97,6 +146,36 @@ static void test_missing_binary(void)
 	CHECK_CONTAINS(st.last_error, "/nonexistent/dir/streamfx-host");
 	CHECK(sfx_host_link_input_begin(l, NULL) == NULL);
 	finish(l);
+}
+
+/* A path that is relative, a directory or not executable never runs: FAILED with the reason. */
+static void test_unrunnable_paths(void)
+{
+	struct sfx_host_status st;
+	struct sfx_host_link *l = make("fake-host", "invert");
+	CHECK(wait_for(l, is_failed, 5000, &st));
+	CHECK_CONTAINS(st.last_error, "not absolute");
+	CHECK(st.restarts == 0);
+	finish(l);
+
+	l = make("/tmp", "invert");
+	CHECK(wait_for(l, is_failed, 5000, &st));
+	CHECK_CONTAINS(st.last_error, "not a regular file");
+	finish(l);
+
+	char path[] = "/tmp/sfx-not-exec-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(write(fd, "#!/bin/sh\nexit 0\n", 17) == 17);
+		close(fd);
+		chmod(path, 0644);
+		l = make(path, "invert");
+		CHECK(wait_for(l, is_failed, 5000, &st));
+		CHECK_CONTAINS(st.last_error, "not executable");
+		finish(l);
+		unlink(path);
+	}
 }
 
 static void test_early_exit_restarts(void)
@@ -179,6 +258,226 @@ static void test_hang_detected(void)
 	finish(l);
 }
 
+/* A host whose heartbeat goes on but which never answers a pending frame is replaced too. */
+static void test_stall_detected(void)
+{
+	struct sfx_host_status st;
+	struct sfx_host_link *l = make_cfg(g_fake, "stall", (struct sfx_host_link_config){.hang_timeout_ms = 1000});
+	CHECK(wait_for(l, is_connected, 10000, &st));
+	CHECK(st.hang_timeout_ms == 1000);
+	CHECK(publish_one(l));
+	uint64_t t0 = sfx_monotonic_ns();
+	CHECK(wait_for(l, restarted, 5000, &st));
+	uint64_t took = sfx_monotonic_ns() - t0;
+	CHECK_MSG(took >= 990000000ull && took < 2500000000ull, "stall detected after %llu ms",
+		  (unsigned long long)(took / 1000000));
+	CHECK_CONTAINS(st.last_error, "no FRAME_DONE");
+	finish(l);
+}
+
+/* Every malformed peer ends its session with one line naming what was wrong, and is replaced. */
+static void test_malformed_peers(void)
+{
+	static const struct {
+		const char *mode;
+		const char *reason;
+		bool needs_frame; /* the fault is in the output slots: the graphics side must take */
+	} cases[] = {
+	    {"status-first", "first message expected HELLO", false},
+	    {"hello-twice", "HELLO repeated", false},
+	    {"huge-length", "message length: expected 0..65536, found 4294967295", false},
+	    {"bad-flags", "message flags (type 99): expected 0, found 0x0001", false},
+	    {"bad-json", "STATUS payload: expected a JSON object", false},
+	    {"bad-log-level", "LOG level: expected 0..3, found 9", false},
+	    {"wrong-direction", "found a shim-to-host one", false},
+	    {"bad-slot", "slot width: expected 1..32, found 33", true},
+	    {"bad-row-bytes", "exceeds the slot capacity", true},
+	    {"bad-exchange", "exchange word", true},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fprintf(stderr, "malformed peer: %s\n", cases[i].mode);
+		struct sfx_host_status st;
+		struct sfx_host_link *l = make(g_fake, cases[i].mode);
+		if (cases[i].needs_frame) {
+			CHECK(wait_for(l, is_connected, 10000, &st));
+			CHECK(publish_one(l));
+			struct sfx_frame_view v;
+			uint64_t deadline = sfx_monotonic_ns() + 5000000000ull;
+			for (;;) {
+				sfx_host_link_get_status(l, &st);
+				if (st.restarts >= 1 || sfx_monotonic_ns() > deadline)
+					break;
+				CHECK(!sfx_host_link_output_take(l, &v)); /* an invalid frame is never handed out */
+				sfx_host_link_wait_event(l, 100);
+			}
+		}
+		CHECK_MSG(wait_for(l, restarted, 10000, &st), "%s: no restart", cases[i].mode);
+		CHECK_MSG(strstr(st.last_error, cases[i].reason) != NULL, "%s: '%s' does not mention '%s'",
+			  cases[i].mode, st.last_error, cases[i].reason);
+		CHECK(st.state != SFX_LINK_FAILED);
+		finish(l);
+	}
+}
+
+/* Restarts wait 20, 40, 80, 160, 160, ... ms: doubling up to the cap, never a storm. */
+static void test_backoff_doubles_to_cap(void)
+{
+	enum { RESTARTS = 8, FIRST = 20, CAP = 160 };
+	atomic_store(&g_state_logs, 0);
+	memset(&g_trace, 0, sizeof(g_trace));
+	atomic_store(&g_trace.on, true);
+	struct sfx_host_link *l =
+	    make_cfg(g_fake, "exit-early",
+		     (struct sfx_host_link_config){.restart_backoff_ms = FIRST, .restart_backoff_max_ms = CAP});
+	struct sfx_host_status st;
+	/* Two restarts past RESTARTS: by then the worker has logged restart RESTARTS + 1 and the start
+	 * after it (the status is updated just before the log line). */
+	CHECK(wait_for(l, restarted_enough, 20000, &st));
+	finish(l); /* the worker is gone: the trace is complete and ours to read */
+	atomic_store(&g_trace.on, false);
+	CHECK(g_trace.restarts >= RESTARTS + 1 && g_trace.starts >= RESTARTS + 1);
+	int expected = FIRST;
+	uint64_t backoff_sum = 0;
+	for (int k = 0; k < RESTARTS && k < g_trace.restarts && k + 1 < g_trace.starts; k++) {
+		/* Start k+1 follows restart k after its backoff, not sooner (and not much later). */
+		uint64_t gap_ms = (g_trace.start_ns[k + 1] - g_trace.restart_ns[k]) / 1000000;
+		CHECK_MSG(g_trace.delay_ms[k] == expected, "restart %d announced %d ms, expected %d", k + 1,
+			  g_trace.delay_ms[k], expected);
+		CHECK_MSG(gap_ms >= (uint64_t)expected && gap_ms < (uint64_t)expected + 1000,
+			  "restart %d: host started %llu ms after it, backoff %d ms", k + 1, (unsigned long long)gap_ms,
+			  expected);
+		backoff_sum += gap_ms;
+		expected = expected * 2 > CAP ? CAP : expected * 2;
+	}
+	uint64_t span_ms = (g_trace.restart_ns[RESTARTS] - g_trace.restart_ns[0]) / 1000000;
+	fprintf(stderr, "backoff: restarts 1..%d spanned %llu ms, %llu ms of it waiting\n", RESTARTS + 1,
+		(unsigned long long)span_ms, (unsigned long long)backoff_sum);
+	/* No storm: 20+40+80+160*5 = 940 ms of waiting between the first and the ninth restart. */
+	CHECK(g_trace.restarts >= RESTARTS + 1 && span_ms >= 940);
+	/* Every start and restart was logged as a state change. */
+	CHECK(atomic_load(&g_state_logs) >= 2 * RESTARTS);
+}
+
+/* The knobs come from the environment when the config leaves them 0; bad values are refused. */
+static void test_timing_from_environment(void)
+{
+	struct sfx_host_status st;
+	setenv("STREAMFX_RESTART_BACKOFF_MS", "30", 1);
+	setenv("STREAMFX_HANG_TIMEOUT_MS", "1500", 1);
+	struct sfx_host_link *l = make("/nonexistent/streamfx-host", "invert");
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restart_delay_ms == 30 && st.hang_timeout_ms == 1500);
+	finish(l);
+
+	atomic_store(&g_env_warnings, 0);
+	setenv("STREAMFX_RESTART_BACKOFF_MS", "12abc", 1);
+	setenv("STREAMFX_HANG_TIMEOUT_MS", "10", 1); /* below the 1000 ms floor */
+	l = make("/nonexistent/streamfx-host", "invert");
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restart_delay_ms == 250 && st.hang_timeout_ms == 3000);
+	CHECK(atomic_load(&g_env_warnings) == 2);
+	finish(l);
+	unsetenv("STREAMFX_RESTART_BACKOFF_MS");
+	unsetenv("STREAMFX_HANG_TIMEOUT_MS");
+}
+
+/* Waits for any process (not only a child) to exit: its pidfd becomes readable. */
+static bool pid_exits_within(pid_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return errno == ESRCH;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	int r;
+	do {
+		r = poll(&pf, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	close(fd);
+	return r > 0;
+}
+
+static bool shm_exists(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* OBS killed: the host notices the end of the control stream and exits by itself; the region (and
+ * a socket) the dead process left are stale and cleaned up, a live link's are not. Runs first, while
+ * this process has no other threads, because it forks. */
+static void test_obs_killed(void)
+{
+	int pipefd[2];
+	CHECK(pipe(pipefd) == 0);
+	pid_t obs = fork();
+	if (obs == 0) {
+		close(pipefd[0]);
+		struct sfx_host_status st;
+		struct sfx_host_link *l = make(g_fake, "invert");
+		if (!wait_for(l, is_connected, 10000, &st) || !publish_one(l))
+			_exit(3);
+		char shm[64], control[256], extra[256];
+		sfx_host_link_get_names(l, shm, sizeof(shm), control, sizeof(control));
+		sfx_listener *stale = sfx_listener_create(extra, sizeof(extra)); /* never accepted */
+		char line[512];
+		int n = snprintf(line, sizeof(line), "%lld %s %s\n", (long long)st.host_pid, shm, extra);
+		if (!stale || write(pipefd[1], line, (size_t)n) != n)
+			_exit(4);
+		for (;;)
+			pause(); /* until SIGKILL */
+	}
+	close(pipefd[1]);
+	char line[512] = {0};
+	size_t have = 0;
+	while (have < sizeof(line) - 1 && !strchr(line, '\n')) {
+		ssize_t n = read(pipefd[0], line + have, sizeof(line) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(pipefd[0]);
+	long long host = 0;
+	char shm[64] = "", sock[256] = "";
+	CHECK(sscanf(line, "%lld %63s %255s", &host, shm, sock) == 3);
+	if (host <= 0) {
+		kill(obs, SIGKILL);
+		waitpid(obs, NULL, 0);
+		return;
+	}
+	/* A live link of this process: its objects must survive the cleanup below. */
+	struct sfx_host_status st;
+	struct sfx_host_link *live = make(g_fake, "invert");
+	CHECK(wait_for(live, is_connected, 10000, &st));
+	char live_shm[64];
+	sfx_host_link_get_names(live, live_shm, sizeof(live_shm), NULL, 0);
+	sfx_listener *live_listener;
+	char live_sock[256];
+	live_listener = sfx_listener_create(live_sock, sizeof(live_sock));
+
+	CHECK(kill(obs, SIGKILL) == 0);
+	CHECK(waitpid(obs, NULL, 0) == obs);
+	uint64_t t0 = sfx_monotonic_ns();
+	CHECK_MSG(pid_exits_within((pid_t)host, 5000), "host %lld still running 5 s after OBS was killed", host);
+	fprintf(stderr, "obs killed: host %lld exited by itself after %llu ms\n", host,
+		(unsigned long long)((sfx_monotonic_ns() - t0) / 1000000));
+
+	CHECK(shm_exists(shm));
+	struct stat sst;
+	CHECK(lstat(sock, &sst) == 0);
+	sfx_cleanup_stale_older_than(0);
+	CHECK_MSG(!shm_exists(shm), "stale region %s was not removed", shm);
+	CHECK_MSG(lstat(sock, &sst) != 0, "stale socket %s was not removed", sock);
+	CHECK_MSG(shm_exists(live_shm), "live region %s was removed", live_shm);
+	CHECK_MSG(lstat(live_sock, &sst) == 0, "live socket %s was removed", live_sock);
+	sfx_host_link_get_status(live, &st);
+	CHECK(st.state == SFX_LINK_CONNECTED);
+	sfx_listener_destroy(live_listener);
+	finish(live);
+	CHECK(!shm_exists(live_shm));
+}
+
 static void test_destroy_while_starting(void)
 {
 	struct sfx_host_link *l = make(g_fake, "invert");
@@ -199,13 +498,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_fake = argv[1];
+	test_obs_killed();
 	struct sfx_host_link_config bad = {.host_path = g_fake, .max_width = 0, .max_height = 10};
 	CHECK(sfx_host_link_create(&bad) == NULL);
 	test_missing_binary();
+	test_unrunnable_paths();
+	test_timing_from_environment();
 	test_early_exit_restarts();
+	test_backoff_doubles_to_cap();
 	test_connect_frames_and_crash();
 	test_bad_major_fails();
 	test_hang_detected();
+	test_stall_detected();
+	test_malformed_peers();
 	test_destroy_while_starting();
 	return test_summary("test-host-link");
 }

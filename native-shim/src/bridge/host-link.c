@@ -23,12 +23,13 @@
 #include <string.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define HANG_TIMEOUT_NS            3000000000ull
+#define DEFAULT_HANG_TIMEOUT_MS    3000 /* 12 heartbeats of the host (every 250 ms) */
 #define SHUTDOWN_WAIT_MS           2000
-#define BACKOFF_INITIAL_MS         250
-#define BACKOFF_MAX_MS             8000
+#define DEFAULT_BACKOFF_MS         250
+#define DEFAULT_BACKOFF_MAX_MS     8000
+#define TIMING_MAX_MS              600000
 #define STABLE_SESSION_NS          10000000000ull /* a session this long resets the backoff */
-#define TICK_MS                    250            /* hang checks run at least this often */
+#define TICK_MAX_MS                250            /* hang checks run at least this often */
 #define OUTQ_CAP                   (2 * (SFX_MAX_PAYLOAD + SFX_MSG_HEADER_SIZE))
 #define FRAME_READY_QUEUE_LIMIT    4096 /* no more wake-ups while this much is unsent */
 
@@ -41,6 +42,8 @@ struct sfx_host_link {
 	bool external_host;
 	int64_t external_peer_pid;
 	int connect_timeout_ms;
+	int backoff_ms, backoff_max_ms, hang_timeout_ms;
+	int tick_ms; /* hang checks run at least this often: a quarter of the hang bound, at most 250 */
 	struct sfx_shm *shm;
 	void *region;
 	char shm_name[64];
@@ -103,12 +106,68 @@ static void link_log(struct sfx_host_link *l, enum sfx_log_level level, const ch
 	sfx_mutex_unlock(l->log_lock);
 }
 
+const char *sfx_link_state_name(enum sfx_link_state state)
+{
+	switch (state) {
+	case SFX_LINK_STOPPED:
+		return "stopped";
+	case SFX_LINK_STARTING:
+		return "starting";
+	case SFX_LINK_CONNECTED:
+		return "connected";
+	case SFX_LINK_RESTARTING:
+		return "restarting";
+	case SFX_LINK_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+/* Every transition is logged once, with what the status line shows for it. */
 static void set_state(struct sfx_host_link *l, enum sfx_link_state state)
 {
 	sfx_mutex_lock(l->state_lock);
+	enum sfx_link_state old = l->status.state;
 	l->status.state = state;
+	uint32_t restarts = l->status.restarts;
+	int delay = l->status.restart_delay_ms;
+	char error[sizeof(l->status.last_error)];
+	snprintf(error, sizeof(error), "%s", l->status.last_error);
 	sfx_mutex_unlock(l->state_lock);
 	sfx_wake_signal(l->events);
+	if (old == state && state != SFX_LINK_STARTING)
+		return;
+	switch (state) {
+	case SFX_LINK_RESTARTING:
+		link_log(l, SFX_LOG_WARNING, "state: restarting the host in %d ms (restart %" PRIu32 "; %s)", delay,
+			 restarts, error[0] ? error : "no reason recorded");
+		break;
+	case SFX_LINK_FAILED:
+		link_log(l, SFX_LOG_ERROR, "state: failed, showing the input unchanged: %s",
+			 error[0] ? error : "no reason recorded");
+		break;
+	default:
+		link_log(l, SFX_LOG_INFO, "state: %s", sfx_link_state_name(state));
+		break;
+	}
+}
+
+/* A timing knob: the config value, else a valid environment value, else the default. */
+static int resolve_timing(struct sfx_host_link *l, int configured, const char *env, int min, int fallback)
+{
+	if (configured > 0)
+		return configured < min ? min : configured > TIMING_MAX_MS ? TIMING_MAX_MS : configured;
+	const char *text = getenv(env);
+	if (!text || !text[0])
+		return fallback;
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (*end || v < min || v > TIMING_MAX_MS) {
+		link_log(l, SFX_LOG_WARNING, "%s='%s' ignored: expected an integer in %d..%d (ms); using %d", env, text,
+			 min, TIMING_MAX_MS, fallback);
+		return fallback;
+	}
+	return (int)v;
 }
 
 static void set_error(struct sfx_host_link *l, const char *fmt, ...)
@@ -371,7 +430,7 @@ static enum outcome accept_host(struct sfx_host_link *l, struct session *s)
 			return OUTCOME_RESTART;
 		}
 		int left = (int)((deadline - now + 999999) / 1000000);
-		s->conn = sfx_listener_accept_wake(s->listener, pid, l->wake, left < TICK_MS ? left : TICK_MS);
+		s->conn = sfx_listener_accept_wake(s->listener, pid, l->wake, left < l->tick_ms ? left : l->tick_ms);
 		if (s->conn)
 			return OUTCOME_RESTART; /* meaning: carry on */
 		if (sfx_wake_wait(l->wake, 0))
@@ -406,7 +465,9 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 		}
 		sfx_mutex_lock(l->state_lock);
 		l->status.host_pid = sfx_process_pid(s->proc);
+		l->status.started_at_ns = sfx_monotonic_ns();
 		sfx_mutex_unlock(l->state_lock);
+		sfx_wake_signal(l->events);
 		link_log(l, SFX_LOG_INFO, "started host %s (pid %" PRId64 ")", l->host_path, sfx_process_pid(s->proc));
 	}
 
@@ -428,7 +489,7 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 			return OUTCOME_RESTART;
 		}
 		int left = (int)((deadline - now + 999999) / 1000000);
-		int ready = sfx_conn_wait(s->conn, l->wake, false, left < TICK_MS ? left : TICK_MS);
+		int ready = sfx_conn_wait(s->conn, l->wake, false, left < l->tick_ms ? left : l->tick_ms);
 		if (ready & SFX_READY_WAKE)
 			sfx_wake_clear(l->wake);
 		if ((ready & (SFX_READY_READ | SFX_READY_ERROR)) && !read_messages(l, s)) {
@@ -485,7 +546,7 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 			return OUTCOME_RESTART;
 		}
 
-		int ready = sfx_conn_wait(s->conn, l->wake, sfx_outq_pending(&l->outq) > 0, TICK_MS);
+		int ready = sfx_conn_wait(s->conn, l->wake, sfx_outq_pending(&l->outq) > 0, l->tick_ms);
 		if (ready & SFX_READY_WAKE)
 			sfx_wake_clear(l->wake);
 		if ((ready & (SFX_READY_READ | SFX_READY_ERROR)) && !read_messages(l, s))
@@ -497,18 +558,21 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 			s->last_heartbeat = hb;
 			s->heartbeat_moved_at = now;
 		}
-		if (now - s->heartbeat_moved_at > HANG_TIMEOUT_NS) {
+		uint64_t hang_ns = (uint64_t)l->hang_timeout_ms * 1000000ull;
+		if (now - s->heartbeat_moved_at > hang_ns) {
 			s->hung = true;
-			set_error(l, "host hung: host_heartbeat stayed at %" PRIu32 " for more than 3 s", hb);
+			set_error(l, "host hung: host_heartbeat stayed at %" PRIu32 " for more than %d ms", hb,
+				  l->hang_timeout_ms);
 			return OUTCOME_RESTART;
 		}
 		/* A host still loading its model (state 0) is alive by heartbeat; frame latency only
 		 * counts once it says it is ready. */
 		if (atomic_load(&h->host_state) != SFX_HOST_READY && s->pending_since)
 			s->pending_since = now;
-		if (s->pending_since && now - s->pending_since > HANG_TIMEOUT_NS) {
+		if (s->pending_since && now - s->pending_since > hang_ns) {
 			s->hung = true;
-			set_error(l, "host hung: no FRAME_DONE for frame %" PRIu32 " within 3 s", s->last_notified);
+			set_error(l, "host hung: no FRAME_DONE for frame %" PRIu32 " within %d ms", s->last_notified,
+				  l->hang_timeout_ms);
 			return OUTCOME_RESTART;
 		}
 		int code;
@@ -540,7 +604,7 @@ static void free_link(struct sfx_host_link *l)
 static void worker_main(void *arg)
 {
 	struct sfx_host_link *l = arg;
-	int backoff = BACKOFF_INITIAL_MS;
+	int backoff = l->backoff_ms;
 	while (!stopping(l)) {
 		struct session s = {0};
 		enum outcome o = run_session(l, &s);
@@ -554,14 +618,19 @@ static void worker_main(void *arg)
 			break;
 		}
 		if (was_stable)
-			backoff = BACKOFF_INITIAL_MS;
+			backoff = l->backoff_ms;
 		sfx_mutex_lock(l->state_lock);
 		l->status.restarts++;
+		l->status.restart_delay_ms = backoff;
+		l->status.restarted_at_ns = sfx_monotonic_ns();
 		sfx_mutex_unlock(l->state_lock);
 		set_state(l, SFX_LINK_RESTARTING);
-		link_log(l, SFX_LOG_INFO, "restarting the host in %d ms", backoff);
 		wait_unless_stopped(l, backoff);
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		/* Doubling up to the cap: a host that keeps dying costs one spawn per cap interval. */
+		backoff = backoff > l->backoff_max_ms / 2 ? l->backoff_max_ms : backoff * 2;
+		sfx_mutex_lock(l->state_lock);
+		l->status.restart_delay_ms = backoff;
+		sfx_mutex_unlock(l->state_lock);
 	}
 	free_link(l);
 	/* Last touch of shared state: wait_all may return (and the module unload) right after. */
@@ -587,9 +656,9 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 	l->external_peer_pid = config->external_peer_pid;
 	l->connect_timeout_ms =
 	    config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	l->log_lock = sfx_mutex_create();
 	l->next_seq = config->first_sequence;
 	atomic_store(&l->published_seq, config->first_sequence - 1u);
-	l->log_lock = sfx_mutex_create();
 	l->state_lock = sfx_mutex_create();
 	l->region_lock = sfx_mutex_create();
 	l->wake = sfx_wake_create();
@@ -602,6 +671,18 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 		free_link(l);
 		return NULL;
 	}
+	l->backoff_ms =
+	    resolve_timing(l, config->restart_backoff_ms, "STREAMFX_RESTART_BACKOFF_MS", 1, DEFAULT_BACKOFF_MS);
+	l->backoff_max_ms = resolve_timing(l, config->restart_backoff_max_ms, "STREAMFX_RESTART_BACKOFF_MAX_MS", 1,
+					   DEFAULT_BACKOFF_MAX_MS);
+	if (l->backoff_max_ms < l->backoff_ms)
+		l->backoff_max_ms = l->backoff_ms;
+	/* Below a second the host's 250 ms heartbeat could look like a hang. */
+	l->hang_timeout_ms =
+	    resolve_timing(l, config->hang_timeout_ms, "STREAMFX_HANG_TIMEOUT_MS", 1000, DEFAULT_HANG_TIMEOUT_MS);
+	l->tick_ms = l->hang_timeout_ms / 4 < TICK_MAX_MS ? l->hang_timeout_ms / 4 : TICK_MAX_MS;
+	l->status.restart_delay_ms = l->backoff_ms;
+	l->status.hang_timeout_ms = l->hang_timeout_ms;
 	if (!l->external_host) {
 		if (!config->host_path || !config->host_path[0]) {
 			link_log(l, SFX_LOG_ERROR, "host link: no host executable path configured");

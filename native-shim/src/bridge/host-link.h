@@ -45,6 +45,15 @@ struct sfx_host_link_config {
 	bool external_host;
 	int64_t external_peer_pid;
 	int connect_timeout_ms; /* accept and HELLO limit each; 0 means 10000 */
+	/* Supervision timing. 0 takes the environment variable named here if it holds an integer in
+	 * 1..600000, else the production default. Tests shorten them; OBS never sets them.
+	 *   restart_backoff_ms      STREAMFX_RESTART_BACKOFF_MS      first restart delay, default 250
+	 *   restart_backoff_max_ms  STREAMFX_RESTART_BACKOFF_MAX_MS  cap of the doubling, default 8000
+	 *   hang_timeout_ms         STREAMFX_HANG_TIMEOUT_MS         no heartbeat / no FRAME_DONE for
+	 *                                                            a pending frame, default 3000 */
+	int restart_backoff_ms;
+	int restart_backoff_max_ms;
+	int hang_timeout_ms;
 };
 
 /* A frame the shim can read: points into the region, valid until the next output_take. */
@@ -65,6 +74,10 @@ struct sfx_host_status {
 	enum sfx_link_state state;
 	int64_t host_pid;
 	uint32_t restarts;
+	int restart_delay_ms;     /* RESTARTING: how long this restart waits (backoff), else the next one */
+	int hang_timeout_ms;      /* the bound the supervisor uses, as resolved at create */
+	uint64_t restarted_at_ns; /* sfx_monotonic_ns when the last restart began (its backoff started) */
+	uint64_t started_at_ns;   /* sfx_monotonic_ns when the last host process was started */
 	uint64_t frames_sent;
 	uint64_t frames_received;
 	char host_status_json[1024]; /* the latest STATUS payload from the host, "" if none */
@@ -102,6 +115,9 @@ bool sfx_host_link_output_take(struct sfx_host_link *link, struct sfx_frame_view
 void sfx_host_link_configure(struct sfx_host_link *link, const char *settings_json);
 
 void sfx_host_link_get_status(struct sfx_host_link *link, struct sfx_host_status *out);
+
+/* "stopped", "starting", "connected", "restarting", "failed": for logs and tools. */
+const char *sfx_link_state_name(enum sfx_link_state state);
 
 /* Waits up to timeout_ms for something to happen on the link (state change, FRAME_DONE, channel
  * names available), so tools can wait on events instead of polling. Returns true if something

@@ -299,14 +299,14 @@ static bool user_dir(char *out, size_t cap)
 /* Younger objects may belong to a process that is between creating and locking them. */
 #define STALE_MIN_AGE_S 60
 
-static bool old_enough(const struct stat *st)
+static bool old_enough(const struct stat *st, int min_age_s)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	return now.tv_sec - st->st_ctim.tv_sec >= STALE_MIN_AGE_S;
+	return now.tv_sec - st->st_ctim.tv_sec >= min_age_s;
 }
 
-static void cleanup_stale_regions(void)
+static void cleanup_stale_regions(int min_age_s)
 {
 	DIR *d = opendir("/dev/shm");
 	if (!d)
@@ -321,15 +321,15 @@ static void cleanup_stale_regions(void)
 			continue;
 		struct stat st;
 		/* A live creator holds a shared flock: only an unlocked, old, own region is stale. */
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && old_enough(&st) &&
-		    flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    old_enough(&st, min_age_s) && flock(fd, LOCK_EX | LOCK_NB) == 0)
 			shm_unlink(norm);
 		close(fd);
 	}
 	closedir(d);
 }
 
-static void cleanup_stale_sockets(void)
+static void cleanup_stale_sockets(int min_age_s)
 {
 	char dir[PATH_MAX];
 	if (!user_dir(dir, sizeof(dir)))
@@ -346,7 +346,8 @@ static void cleanup_stale_sockets(void)
 		if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 			continue;
 		struct stat st;
-		if (lstat(sa.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() || !old_enough(&st))
+		if (lstat(sa.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+		    !old_enough(&st, min_age_s))
 			continue;
 		/* Nobody listening (ECONNREFUSED) is the only proof that the owner is gone. */
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -359,10 +360,15 @@ static void cleanup_stale_sockets(void)
 	closedir(d);
 }
 
+void sfx_cleanup_stale_older_than(int min_age_s)
+{
+	cleanup_stale_regions(min_age_s);
+	cleanup_stale_sockets(min_age_s);
+}
+
 void sfx_cleanup_stale(void)
 {
-	cleanup_stale_regions();
-	cleanup_stale_sockets();
+	sfx_cleanup_stale_older_than(STALE_MIN_AGE_S);
 }
 
 /* ---- Control channel -------------------------------------------------------------------------- */
@@ -711,6 +717,12 @@ struct sfx_process *sfx_process_spawn(const char *path, const char *const *argv,
 	struct stat st;
 	if (!path || path[0] == '\0') {
 		snprintf(err, err_cap, "host executable path is empty");
+		set_error("%s", err);
+		return NULL;
+	}
+	/* A relative path would resolve against whatever directory OBS was started from. */
+	if (path[0] != '/') {
+		snprintf(err, err_cap, "host executable path '%s' is not absolute; refusing to run it", path);
 		set_error("%s", err);
 		return NULL;
 	}

@@ -106,9 +106,15 @@ static DWORD wait_ms(int timeout_ms)
 	return timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms;
 }
 
-void sfx_cleanup_stale(void)
+void sfx_cleanup_stale_older_than(int min_age_s)
 {
 	/* Nothing: kernel objects vanish with their last handle. */
+	(void)min_age_s;
+}
+
+void sfx_cleanup_stale(void)
+{
+	sfx_cleanup_stale_older_than(60);
 }
 
 /* ---- Shared memory ---------------------------------------------------------------------------- */
@@ -704,6 +710,15 @@ struct sfx_process *sfx_process_spawn(const char *path, const char *const *argv,
 	err[0] = '\0';
 	if (!path || !path[0]) {
 		snprintf(err, err_cap, "host executable path is empty");
+		set_error("%s", err);
+		return NULL;
+	}
+	/* Only "X:\\..." or "\\\\server\\...": a relative path would resolve against OBS's working directory. */
+	bool drive = ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) && path[1] == ':' &&
+		     (path[2] == '\\' || path[2] == '/');
+	bool unc = path[0] == '\\' && path[1] == '\\';
+	if (!drive && !unc) {
+		snprintf(err, err_cap, "host executable path '%s' is not absolute; refusing to run it", path);
 		set_error("%s", err);
 		return NULL;
 	}

@@ -27,6 +27,9 @@ const char *sfx_platform_error(void);
 /* Removes leftovers of crashed processes of this user: regions nobody holds any more and socket
  * files nobody listens on, only when they are ours (owner) and match our name pattern. */
 void sfx_cleanup_stale(void);
+/* The same with another minimum age (seconds) for what counts as stale; sfx_cleanup_stale uses 60,
+ * since a younger object may belong to a process between creating and locking it. Tests use 0. */
+void sfx_cleanup_stale_older_than(int min_age_s);
 
 /* ---- Shared memory (the frame region) ---------------------------------------------------- */
 
