@@ -7,17 +7,27 @@
 #include <util/platform.h>
 
 #include "bridge/host-link.h"
+#include "filter-hotkeys.h"
+#include "filter-properties.h"
 #include "filter-settings.h"
 #include "frame-output.h"
 #include "frame-readback.h"
 #include "plugin-config.h"
+#include "platform/platform.h"
 #include "plugin-log.h"
+#include "status-line.h"
 
-/* Largest frame the link carries in either direction; resolution is capped to it. */
+/* Largest frame the link carries in either direction; capture sizes are capped to it. */
 #define LINK_MAX_SIZE SFX_RESOLUTION_MAX
 
 /* Maps an input sequence back to the render frame it was captured on (latency in frames). */
 #define SEQUENCE_MAP_SIZE 64
+
+/* The source counts as hidden once no program render reached the filter for this many ticks. */
+#define INACTIVE_AFTER_TICKS 15
+/* The status line is refreshed at most this often, and not while the streamer is editing. */
+#define STATUS_REFRESH_NS 1000000000ull
+#define EDIT_QUIET_NS     2000000000ull
 
 struct sequence_frame {
 	uint32_t sequence;
@@ -28,20 +38,33 @@ struct diffusion_filter {
 	obs_source_t *self;
 	struct sfx_host_link *link; /* NULL when the host could not be found */
 	char *default_model_dir;    /* the plugin's model pack, NULL if none */
+	struct sfx_filter_hotkeys hotkeys;
 
-	/* Written by update (UI thread), read by video_render. */
+	/* Read by video_render, written by update. */
 	atomic_uint resolution;
+	atomic_int fit_mode;
 	atomic_bool bypass;
-	struct sfx_filter_settings applied; /* update only */
-	bool configured;                    /* update only */
+	atomic_uint_fast64_t last_settings_change_ns;
+
+	/* Under config_mutex: the checked settings and what was sent from them. */
+	struct sfx_mutex *config_mutex;
+	struct sfx_filter_settings applied;
+	bool active_sent;  /* the "active" flag of the last CONFIGURE */
+	char *config_json; /* the last CONFIGURE queued */
+	uint64_t configures_sent;
 
 	/* Graphics thread only. */
 	struct frame_readback readback;
 	struct frame_output output;
 	bool processed_this_frame; /* video_render can run several times per frame (several views) */
 	struct sequence_frame sequence_map[SEQUENCE_MAP_SIZE];
+	uint64_t tick;
+	uint64_t last_active_render_tick;
+	uint64_t last_status_ns;
+	struct dstr status_shown; /* the status text the last refresh was for */
 
-	/* Written on the graphics thread, read by get_stats from any thread. */
+	/* Written on the graphics thread, read from any thread. */
+	atomic_bool active;
 	atomic_uint_fast64_t frames_staged;
 	atomic_uint_fast64_t frames_published;
 	atomic_uint_fast64_t frames_dropped;
@@ -52,6 +75,9 @@ struct diffusion_filter {
 	atomic_uint_fast64_t latency_ns_sum;
 	atomic_uint_fast64_t latency_frames_sum;
 	atomic_uint_fast64_t latency_count;
+	atomic_uint input_width, input_height;
+	atomic_uint output_width, output_height;
+	atomic_uint_fast64_t status_refreshes;
 };
 
 static const char *filter_get_name(void *type_data)
@@ -60,31 +86,121 @@ static const char *filter_get_name(void *type_data)
 	return obs_module_text("StreamFx.DiffusionFilter");
 }
 
-static void send_configuration(struct diffusion_filter *f, const struct sfx_filter_settings *s)
+/* ---- Settings -> host ----------------------------------------------------------------------- */
+
+/* With config_mutex held: queues the CONFIGURE for the applied settings if it differs from the
+ * last one. */
+static void send_configuration_locked(struct diffusion_filter *f, bool active)
 {
-	if (!f->link)
+	char *json = sfx_filter_settings_to_json(&f->applied, f->default_model_dir, active);
+	f->active_sent = active;
+	if (f->config_json && strcmp(json, f->config_json) == 0) {
+		bfree(json);
 		return;
-	char *json = sfx_filter_settings_to_json(s, f->default_model_dir);
-	sfx_host_link_configure(f->link, json);
-	bfree(json);
+	}
+	bfree(f->config_json);
+	f->config_json = json;
+	if (f->link) {
+		sfx_host_link_configure(f->link, json);
+		f->configures_sent++;
+	}
 }
 
 static void filter_update(void *data, obs_data_t *settings)
 {
 	struct diffusion_filter *f = data;
-	/* Large (it holds a path): keep it off the UI thread's stack. */
-	struct sfx_filter_settings *s = bmalloc(sizeof(*s));
-	sfx_filter_settings_read(s, settings);
+	struct sfx_filter_settings s;
+	sfx_filter_settings_read(&s, settings, obs_source_get_name(f->self));
 
-	atomic_store(&f->resolution, s->resolution);
-	atomic_store(&f->bypass, s->bypass);
+	atomic_store(&f->resolution, s.resolution);
+	atomic_store(&f->fit_mode, (int)s.fit_mode);
+	atomic_store(&f->bypass, s.bypass);
+	atomic_store(&f->last_settings_change_ns, os_gettime_ns());
 
-	if (!f->configured || !sfx_filter_settings_equal(s, &f->applied)) {
-		send_configuration(f, s);
-		f->applied = *s;
-		f->configured = true;
+	sfx_mutex_lock(f->config_mutex);
+	sfx_filter_settings_free(&f->applied);
+	f->applied = s; /* takes ownership */
+	send_configuration_locked(f, atomic_load(&f->active));
+	sfx_mutex_unlock(f->config_mutex);
+}
+
+/* ---- Hotkeys -------------------------------------------------------------------------------- */
+
+/* Writes one key back into the filter's settings, as a streamer's click would: the panel, saved
+ * scene collections and websocket clients all see it. */
+static void write_back_int(struct diffusion_filter *f, const char *key, long long value)
+{
+	obs_data_t *change = obs_data_create();
+	obs_data_set_int(change, key, value);
+	obs_source_update(f->self, change);
+	obs_data_release(change);
+	obs_source_update_properties(f->self);
+}
+
+static void on_hotkey_action(void *data, enum sfx_hotkey_action action, int style)
+{
+	struct diffusion_filter *f = data;
+	if (action == SFX_HOTKEY_ACTION_BYPASS) {
+		/* Stored at once so a second press before update runs toggles back. */
+		bool bypass = !atomic_load(&f->bypass);
+		atomic_store(&f->bypass, bypass);
+		obs_data_t *change = obs_data_create();
+		obs_data_set_bool(change, SFX_SETTING_BYPASS, bypass);
+		obs_source_update(f->self, change);
+		obs_data_release(change);
+		obs_source_update_properties(f->self);
+		return;
 	}
-	bfree(s);
+
+	sfx_mutex_lock(f->config_mutex);
+	size_t count = f->applied.style_count;
+	int current = f->applied.style_index;
+	int next = current;
+	if (action == SFX_HOTKEY_ACTION_NEXT)
+		next = sfx_style_step(current, count, +1);
+	else if (action == SFX_HOTKEY_ACTION_PREVIOUS)
+		next = sfx_style_step(current, count, -1);
+	else if (style >= 0 && (size_t)style < count)
+		next = style;
+	/* Also stored here so quick repeated presses step from the newest index. */
+	f->applied.style_index = next;
+	sfx_mutex_unlock(f->config_mutex);
+
+	if (action == SFX_HOTKEY_ACTION_SELECT && next != style) {
+		obs_log(LOG_INFO, "'%s': hotkey for style %d ignored: the filter has %zu styles",
+			obs_source_get_name(f->self), style + 1, count);
+		return;
+	}
+	write_back_int(f, SFX_SETTING_STYLE_INDEX, next);
+}
+
+/* ---- Stats and status ----------------------------------------------------------------------- */
+
+static void read_counters(struct diffusion_filter *f, struct sfx_status_counters *c)
+{
+	c->latency_ms = (double)atomic_load(&f->latency_ns_last) / 1e6;
+	c->latency_frames = atomic_load(&f->latency_frames_last);
+	c->frames_dropped = atomic_load(&f->frames_dropped);
+	c->frames_received = atomic_load(&f->frames_received);
+	c->bypass = atomic_load(&f->bypass);
+	c->active = atomic_load(&f->active);
+}
+
+static void format_status(struct diffusion_filter *f, struct dstr *out, char *host_status, size_t host_status_cap)
+{
+	struct sfx_status_counters c;
+	read_counters(f, &c);
+	if (!f->link) {
+		sfx_status_line_format(out, NULL, &c);
+		if (host_status_cap)
+			host_status[0] = '\0';
+		return;
+	}
+	struct sfx_host_status status;
+	sfx_host_link_get_status(f->link, &status);
+	sfx_status_line_format(out, &status, &c);
+	if (host_status_cap)
+		snprintf(host_status, host_status_cap, "%s", status.host_status_json);
 }
 
 static void filter_get_stats(void *data, calldata_t *cd)
@@ -100,6 +216,9 @@ static void filter_get_stats(void *data, calldata_t *cd)
 	uint64_t count = atomic_load(&f->latency_count);
 	double avg_ms = count ? (double)atomic_load(&f->latency_ns_sum) / (double)count / 1e6 : 0.0;
 	double avg_frames = count ? (double)atomic_load(&f->latency_frames_sum) / (double)count : 0.0;
+	sfx_mutex_lock(f->config_mutex);
+	long long configures = (long long)f->configures_sent;
+	sfx_mutex_unlock(f->config_mutex);
 
 	calldata_set_int(cd, "host_pid", status.host_pid);
 	calldata_set_int(cd, "link_state", (long long)status.state);
@@ -113,14 +232,45 @@ static void filter_get_stats(void *data, calldata_t *cd)
 	calldata_set_int(cd, "latency_frames", (long long)atomic_load(&f->latency_frames_last));
 	calldata_set_float(cd, "latency_ms_avg", avg_ms);
 	calldata_set_float(cd, "latency_frames_avg", avg_frames);
+	calldata_set_int(cd, "input_width", atomic_load(&f->input_width));
+	calldata_set_int(cd, "input_height", atomic_load(&f->input_height));
+	calldata_set_int(cd, "output_width", atomic_load(&f->output_width));
+	calldata_set_int(cd, "output_height", atomic_load(&f->output_height));
+	calldata_set_int(cd, "active", atomic_load(&f->active) ? 1 : 0);
+	calldata_set_int(cd, "status_refreshes", (long long)atomic_load(&f->status_refreshes));
+	calldata_set_int(cd, "configures_sent", configures);
 }
+
+static void filter_get_config(void *data, calldata_t *cd)
+{
+	struct diffusion_filter *f = data;
+	sfx_mutex_lock(f->config_mutex);
+	calldata_set_string(cd, "json", f->config_json ? f->config_json : "");
+	sfx_mutex_unlock(f->config_mutex);
+}
+
+static void filter_get_status(void *data, calldata_t *cd)
+{
+	struct diffusion_filter *f = data;
+	struct dstr text = {0};
+	char host_status[sizeof(((struct sfx_host_status *)0)->host_status_json)];
+	format_status(f, &text, host_status, sizeof(host_status));
+	calldata_set_string(cd, "text", text.array ? text.array : "");
+	calldata_set_string(cd, "host_status", host_status);
+	dstr_free(&text);
+}
+
+/* ---- Lifetime ------------------------------------------------------------------------------- */
 
 static void *filter_create(obs_data_t *settings, obs_source_t *source)
 {
 	struct diffusion_filter *f = bzalloc(sizeof(*f));
 	f->self = source;
+	f->config_mutex = sfx_mutex_create();
 	frame_readback_init(&f->readback);
 	frame_output_init(&f->output);
+	/* Shown until the first ticks prove otherwise: the host loads its model right away. */
+	atomic_store(&f->active, true);
 
 	f->default_model_dir = sfx_plugin_config_default_model_dir();
 	char *host_path = sfx_plugin_config_host_path();
@@ -144,22 +294,32 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 			 "void get_stats(out int host_pid, out int link_state, out int restarts, "
 			 "out int frames_staged, out int frames_published, out int frames_dropped, "
 			 "out int frames_received, out int frames_drawn, out float latency_ms, "
-			 "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg)",
+			 "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg, "
+			 "out int input_width, out int input_height, out int output_width, out int output_height, "
+			 "out int active, out int status_refreshes, out int configures_sent)",
 			 filter_get_stats, f);
+	proc_handler_add(ph, "void get_config(out string json)", filter_get_config, f);
+	proc_handler_add(ph, "void get_status(out string text, out string host_status)", filter_get_status, f);
 
 	filter_update(f, settings);
+	sfx_filter_hotkeys_register(&f->hotkeys, source, on_hotkey_action, f);
 	return f;
 }
 
 static void filter_destroy(void *data)
 {
 	struct diffusion_filter *f = data;
+	sfx_filter_hotkeys_unregister(&f->hotkeys);
 	obs_enter_graphics();
 	frame_readback_free(&f->readback);
 	frame_output_free(&f->output);
 	obs_leave_graphics();
 	/* Returns at once; the link's worker stops and reaps the host. */
 	sfx_host_link_destroy(f->link);
+	sfx_filter_settings_free(&f->applied);
+	bfree(f->config_json);
+	dstr_free(&f->status_shown);
+	sfx_mutex_destroy(f->config_mutex);
 	bfree(f->default_model_dir);
 	bfree(f);
 }
@@ -167,48 +327,57 @@ static void filter_destroy(void *data)
 static void filter_defaults(obs_data_t *settings)
 {
 	sfx_filter_settings_defaults(settings);
-}
-
-static const char *link_state_text(enum sfx_link_state state)
-{
-	switch (state) {
-	case SFX_LINK_STOPPED:
-		return obs_module_text("StreamFx.Status.Stopped");
-	case SFX_LINK_STARTING:
-		return obs_module_text("StreamFx.Status.Starting");
-	case SFX_LINK_CONNECTED:
-		return obs_module_text("StreamFx.Status.Connected");
-	case SFX_LINK_RESTARTING:
-		return obs_module_text("StreamFx.Status.Restarting");
-	case SFX_LINK_FAILED:
-		return obs_module_text("StreamFx.Status.Failed");
-	}
-	return "";
+	obs_data_set_default_bool(settings, SFX_SETTING_SHOW_ADVANCED, false);
 }
 
 static obs_properties_t *filter_properties(void *data)
 {
 	struct diffusion_filter *f = data;
-	obs_properties_t *props = obs_properties_create();
+	if (!f)
+		return sfx_filter_properties_create(NULL, NULL);
+	struct dstr text = {0};
+	format_status(f, &text, NULL, 0);
+	obs_properties_t *props = sfx_filter_properties_create(f->self, text.array);
+	dstr_free(&text);
+	return props;
+}
 
-	if (f) {
-		/* A status line, read once when the panel opens. */
-		struct dstr text = {0};
-		if (f->link) {
-			struct sfx_host_status status;
-			sfx_host_link_get_status(f->link, &status);
-			dstr_copy(&text, link_state_text(status.state));
-			dstr_replace(&text, "%1", status.last_error);
-		} else {
-			dstr_copy(&text, obs_module_text("StreamFx.Status.NoHost"));
-			dstr_replace(&text, "%1", "see the OBS log");
-		}
-		obs_properties_add_text(props, "status", text.array, OBS_TEXT_INFO);
+/* ---- Per frame ------------------------------------------------------------------------------ */
+
+/* The source's program visibility changed: the host hears it (it may idle), frames stop/start. */
+static void update_activity(struct diffusion_filter *f)
+{
+	bool active = f->tick - f->last_active_render_tick <= INACTIVE_AFTER_TICKS;
+	if (active == atomic_load(&f->active))
+		return;
+	atomic_store(&f->active, active);
+	obs_log(LOG_INFO, "'%s': source %s", obs_source_get_name(f->self),
+		active ? "shown: effect running" : "hidden: no readback, host idle");
+	sfx_mutex_lock(f->config_mutex);
+	send_configuration_locked(f, active);
+	sfx_mutex_unlock(f->config_mutex);
+}
+
+/* Once a second: when the status text changed, ask open properties views to reload it (never
+ * while the streamer is editing: a reload rebuilds the widgets). */
+static void refresh_status(struct diffusion_filter *f)
+{
+	uint64_t now = os_gettime_ns();
+	if (now - f->last_status_ns < STATUS_REFRESH_NS)
+		return;
+	f->last_status_ns = now;
+	if (now - atomic_load(&f->last_settings_change_ns) < EDIT_QUIET_NS)
+		return;
+	struct dstr text = {0};
+	format_status(f, &text, NULL, 0);
+	if (!f->status_shown.array || dstr_cmp(&f->status_shown, text.array ? text.array : "") != 0) {
+		dstr_free(&f->status_shown);
+		f->status_shown = text;
+		atomic_fetch_add(&f->status_refreshes, 1);
+		obs_source_update_properties(f->self);
+	} else {
 		dstr_free(&text);
 	}
-
-	sfx_filter_settings_add_properties(props);
-	return props;
 }
 
 static void filter_video_tick(void *data, float seconds)
@@ -216,6 +385,9 @@ static void filter_video_tick(void *data, float seconds)
 	struct diffusion_filter *f = data;
 	(void)seconds;
 	f->processed_this_frame = false;
+	f->tick++;
+	update_activity(f);
+	refresh_status(f);
 }
 
 static void remember_sequence(struct diffusion_filter *f, uint32_t sequence, uint64_t frame)
@@ -246,10 +418,12 @@ static void publish_counters(struct diffusion_filter *f)
 	atomic_store(&f->frames_published, f->readback.frames_published);
 	atomic_store(&f->frames_dropped, f->readback.frames_dropped);
 	atomic_store(&f->frames_received, f->output.frames_received);
+	atomic_store(&f->output_width, f->output.width);
+	atomic_store(&f->output_height, f->output.height);
 }
 
 /* Once per frame: send the previous capture, capture this one, take the host's newest output. */
-static void process_frame(struct diffusion_filter *f, obs_source_t *parent)
+static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint32_t cx, uint32_t cy)
 {
 	size_t capacity = 0;
 	if (!sfx_host_link_input_begin(f->link, &capacity)) {
@@ -259,7 +433,7 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent)
 		return;
 	}
 	if (!obs_source_active(parent)) {
-		/* Hidden from the program: no readback, no cost. */
+		/* Hidden from the program (preview only): no readback, no cost, host idle. */
 		frame_readback_discard(&f->readback);
 		frame_output_reset(&f->output);
 		return;
@@ -269,8 +443,13 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent)
 	if (frame_readback_publish(&f->readback, f->link))
 		remember_sequence(f, f->readback.last_sequence, f->readback.last_published_frame);
 
-	uint32_t size = atomic_load(&f->resolution);
-	frame_readback_capture(&f->readback, f->self, size, size);
+	uint32_t width, height;
+	sfx_capture_size(cx, cy, atomic_load(&f->resolution), (enum sfx_fit_mode)atomic_load(&f->fit_mode),
+			 LINK_MAX_SIZE, &width, &height);
+	if (frame_readback_capture(&f->readback, f->self, width, height)) {
+		atomic_store(&f->input_width, width);
+		atomic_store(&f->input_height, height);
+	}
 
 	struct sfx_frame_view view;
 	if (sfx_host_link_output_take(f->link, &view) && frame_output_update(&f->output, &view))
@@ -288,6 +467,9 @@ static void filter_video_render(void *data, gs_effect_t *effect)
 	uint32_t cx = target ? obs_source_get_base_width(target) : 0;
 	uint32_t cy = target ? obs_source_get_base_height(target) : 0;
 
+	if (parent && obs_source_active(parent))
+		f->last_active_render_tick = f->tick;
+
 	if (!f->link || !parent || !cx || !cy || atomic_load(&f->bypass)) {
 		frame_readback_discard(&f->readback);
 		frame_output_reset(&f->output);
@@ -297,7 +479,7 @@ static void filter_video_render(void *data, gs_effect_t *effect)
 
 	if (!f->processed_this_frame) {
 		f->processed_this_frame = true;
-		process_frame(f, parent);
+		process_frame(f, parent, cx, cy);
 	}
 
 	bool host_frame = f->output.has_frame;

@@ -1,0 +1,16 @@
+/*
+ * The properties panel: the status line, then grouped controls (prompt and styles, effect, output,
+ * model), with an "advanced" toggle that hides the expert settings. Every string comes from
+ * data/locale/en-US.ini.
+ */
+#pragma once
+
+#include <obs-module.h>
+
+/* UI-only key (not part of the controls contract, never sent to the host): shows the advanced group. */
+#define SFX_SETTING_SHOW_ADVANCED "show_advanced"
+#define SFX_PROPERTY_STATUS       "status"
+
+/* Builds the panel for `filter` (NULL: the type's panel without a status line). status_text is
+ * the current status line. */
+obs_properties_t *sfx_filter_properties_create(obs_source_t *filter, const char *status_text);
