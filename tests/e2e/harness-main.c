@@ -8,6 +8,12 @@
  *                                   then only the host's transform (inverted colours); afterwards
  *                                   the host must exit and no child process may remain
  *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D
+ *   --mode fault --host P           fault injection (fault-injection.h): --cycles N SIGKILLs and
+ *                                   --hang-cycles M SIGSTOPs of the host at random frame counts
+ *                                   (--seed S, --max-kill-frames K), hide/show and scene switches;
+ *                                   every frame must be the input or the host's output, the effect
+ *                                   must come back each time, and no process, region or socket
+ *                                   may be left at the end
  *
  * --host-from-manifest instead of --host: the module finds the host itself (installed layout).
  * --keep-filter: OBS shuts down with the filter still on its source (the host must still be gone).
@@ -35,6 +41,7 @@
 #include <util/threading.h>
 
 #include "child-processes.h"
+#include "fault-injection.h"
 #include "pattern-source.h"
 #include "png-writer.h"
 #include "test-pattern.h"
@@ -44,7 +51,7 @@
 #define HOST_EXIT_TIMEOUT_MS 5000
 #define DEMO_SNAPSHOTS       4
 
-enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO };
+enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO, MODE_FAULT };
 
 struct options {
 	enum harness_mode mode;
@@ -62,6 +69,7 @@ struct options {
 	uint32_t host_frames; /* e2e: host frames to check after the first */
 	double seconds;
 	int tolerance;
+	struct fault_options fault; /* --mode fault */
 };
 
 struct filter_stats {
@@ -264,6 +272,9 @@ static void on_frame(void *param, struct video_data *frame)
 			finish(h);
 		break;
 
+	case MODE_FAULT: /* fault-injection.c has its own frame callback */
+		break;
+
 	case MODE_DEMO:
 		h->mismatched_pixels += diff.mismatched;
 		if (h->snapshots_written < DEMO_SNAPSHOTS && h->frames_seen >= h->snapshot_at[h->snapshots_written])
@@ -379,7 +390,9 @@ static void usage(void)
 	    stderr,
 	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
 	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n");
+	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n"
+	    "         fault: [--cycles N] [--hang-cycles M] [--seed S] [--max-kill-frames K] [--hang-bound-ms B]\n"
+	    "                [--no-lifecycle]\n");
 }
 
 static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -398,14 +411,17 @@ static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_
 static bool parse_args(int argc, char **argv, struct options *o)
 {
 	const char *mode = NULL;
-	*o = (struct options){.width = 512,
-			      .height = 512,
-			      .resolution = 512,
-			      .fps = 30,
-			      .frames = 300,
-			      .host_frames = 60,
-			      .seconds = 10.0,
-			      .tolerance = 2};
+	*o = (struct options){
+	    .width = 512,
+	    .height = 512,
+	    .resolution = 512,
+	    .fps = 30,
+	    .frames = 300,
+	    .host_frames = 60,
+	    .seconds = 10.0,
+	    .tolerance = 2,
+	    .fault = {
+		.kill_cycles = 100, .hang_cycles = 2, .max_kill_frames = 12, .hang_bound_ms = 4500, .lifecycle = true}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--host-from-manifest")) {
@@ -414,6 +430,10 @@ static bool parse_args(int argc, char **argv, struct options *o)
 		}
 		if (!strcmp(a, "--keep-filter")) {
 			o->keep_filter = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-lifecycle")) {
+			o->fault.lifecycle = false;
 			continue;
 		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -441,6 +461,22 @@ static bool parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--host-frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
 				return false;
+		} else if (!strcmp(a, "--cycles")) {
+			if (!parse_uint(a, v, 0, 100000, &o->fault.kill_cycles))
+				return false;
+		} else if (!strcmp(a, "--hang-cycles")) {
+			if (!parse_uint(a, v, 0, 1000, &o->fault.hang_cycles))
+				return false;
+		} else if (!strcmp(a, "--seed")) {
+			if (!parse_uint(a, v, 1, UINT32_MAX, &o->fault.seed))
+				return false;
+		} else if (!strcmp(a, "--max-kill-frames")) {
+			if (!parse_uint(a, v, 0, 10000, &o->fault.max_kill_frames))
+				return false;
+		} else if (!strcmp(a, "--hang-bound-ms")) {
+			if (!parse_uint(a, v, 1, 600000, &n))
+				return false;
+			o->fault.hang_bound_ms = (int)n;
 		} else if (!strcmp(a, "--seconds")) {
 			if (!parse_uint(a, v, 1, 3600, &n))
 				return false;
@@ -479,8 +515,10 @@ static bool parse_args(int argc, char **argv, struct options *o)
 		o->mode = MODE_E2E;
 	} else if (!strcmp(mode, "demo")) {
 		o->mode = MODE_DEMO;
+	} else if (!strcmp(mode, "fault")) {
+		o->mode = MODE_FAULT;
 	} else {
-		fprintf(stderr, "harness: --mode: expected passthrough, e2e or demo, found '%s'\n", mode);
+		fprintf(stderr, "harness: --mode: expected passthrough, e2e, demo or fault, found '%s'\n", mode);
 		return false;
 	}
 	if (!o->module_path || !o->data_path) {
@@ -506,7 +544,7 @@ static bool parse_args(int argc, char **argv, struct options *o)
 
 static const char *mode_name(enum harness_mode m)
 {
-	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : "passthrough";
+	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : m == MODE_FAULT ? "fault" : "passthrough";
 }
 
 static int write_demo_stats(struct harness *h, const struct filter_stats *s)
@@ -572,6 +610,23 @@ int main(int argc, char **argv)
 			return 2;
 	}
 
+	char *ipc_before = NULL;
+	if (o->mode == MODE_FAULT) {
+		/* Fast restarts so 100 cycles fit in a test; production uses 250 ms doubling to 8 s. The
+		 * hang bound stays at its production value. An explicit environment wins. */
+		setenv("STREAMFX_RESTART_BACKOFF_MS", "10", 0);
+		setenv("STREAMFX_RESTART_BACKOFF_MAX_MS", "40", 0);
+		if (!o->fault.seed)
+			o->fault.seed = (uint32_t)os_gettime_ns() | 1u;
+		o->fault.width = o->width;
+		o->fault.height = o->height;
+		o->fault.tolerance = o->tolerance;
+		printf("fault: seed %u, %u kills, %u freezes, backoff %s..%s ms, hang bound %d ms\n", o->fault.seed,
+		       o->fault.kill_cycles, o->fault.hang_cycles, getenv("STREAMFX_RESTART_BACKOFF_MS"),
+		       getenv("STREAMFX_RESTART_BACKOFF_MAX_MS"), o->fault.hang_bound_ms);
+		ipc_before = ipc_objects_snapshot();
+	}
+
 	Display *display = NULL;
 	if (!start_obs(o, &display)) {
 		if (display)
@@ -604,6 +659,42 @@ int main(int argc, char **argv)
 		goto shutdown;
 	}
 	obs_source_filter_add(h.source, h.filter);
+	struct fault_result fault_result;
+	memset(&fault_result, 0, sizeof(fault_result));
+	if (o->mode == MODE_FAULT) {
+		uint64_t t0 = os_gettime_ns();
+		if (!fault_injection_run(h.source, h.filter, &o->fault, &fault_result))
+			fail(&h, "%s", fault_result.failure);
+		h.frames_seen = fault_result.frames;
+		h.passthrough_frames = fault_result.passthrough_frames;
+		h.host_frames = fault_result.host_frames;
+		h.obs_total_frames = fault_result.obs_frames;
+		h.obs_lagged_frames = fault_result.obs_lagged;
+		uint32_t faults = fault_result.kills + fault_result.startup_kills + fault_result.hangs;
+		printf("fault summary: seconds=%.1f frames=%" PRIu64 " obs_frames=%u obs_lagged=%u passthrough=%" PRIu64
+		       " host=%" PRIu64 " hidden=%" PRIu64 " kills=%u startup_kills=%u hangs=%u restarts=%u"
+		       " fault_frames_passthrough=%" PRIu64 " fault_frames_last_output=%" PRIu64
+		       " resume_ms_avg=%.0f resume_ms_max=%" PRIu64 " hang_detect_ms_max=%" PRIu64 " max_children=%u\n",
+		       (double)(os_gettime_ns() - t0) / 1e9, fault_result.frames, fault_result.obs_frames,
+		       fault_result.obs_lagged, fault_result.passthrough_frames, fault_result.host_frames,
+		       fault_result.hidden_frames, fault_result.kills, fault_result.startup_kills, fault_result.hangs,
+		       fault_result.restarts, fault_result.fault_passthrough, fault_result.fault_last_output,
+		       faults ? (double)fault_result.resume_ms_sum / faults : 0.0, fault_result.resume_ms_max,
+		       fault_result.hang_detect_ms_max, fault_result.max_children);
+		/* OBS rendered on throughout: its output reached us frame for frame (a few may still be in
+		 * the output queue when the callback is removed), and the render loop did not fall behind
+		 * (lagged frames are renders it skipped; 1% allows for a loaded test machine). */
+		uint64_t in_flight = fault_result.obs_frames > fault_result.frames
+					 ? fault_result.obs_frames - fault_result.frames
+					 : fault_result.frames - fault_result.obs_frames;
+		if (!h.failed && in_flight > 4)
+			fail(&h, "OBS rendered %u frames but %" PRIu64 " reached the output", fault_result.obs_frames,
+			     fault_result.frames);
+		if (!h.failed && (uint64_t)fault_result.obs_lagged * 100 > fault_result.obs_frames)
+			fail(&h, "OBS skipped %u of %u renders (lagged): the graphics thread fell behind",
+			     fault_result.obs_lagged, fault_result.obs_frames);
+		goto after_run;
+	}
 	obs_set_output_source(0, h.source);
 	obs_add_raw_video_callback(NULL, on_frame, &h);
 
@@ -624,6 +715,7 @@ int main(int argc, char **argv)
 		h.end_ns = os_gettime_ns();
 	}
 
+after_run:
 	if (!read_filter_stats(h.filter, &stats))
 		fail(&h, "the filter does not answer get_stats on its proc handler");
 	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
@@ -682,6 +774,20 @@ shutdown:
 	if (exit_code == 0 && o->mode != MODE_PASSTHROUGH && stats.host_pid > 0 && process_exists(stats.host_pid)) {
 		fail(&h, "host pid %lld still exists after OBS shut down", stats.host_pid);
 		exit_code = 1;
+	}
+	if (ipc_before) {
+		/* Every region and socket the module made is gone, however its hosts ended. */
+		char *after = ipc_objects_snapshot();
+		char *left = ipc_objects_new(ipc_before, after);
+		if (left[0]) {
+			fail(&h, "shared-memory regions or sockets left after OBS shut down:\n%s", left);
+			exit_code = 1;
+		} else {
+			printf("fault: no shared-memory region or socket left\n");
+		}
+		free(left);
+		free(after);
+		free(ipc_before);
 	}
 
 	if (h.failed)
