@@ -1,4 +1,5 @@
 using StreamFx.Bridge;
+using StreamFx.Host.Effects;
 
 namespace StreamFx.Host;
 
@@ -11,7 +12,8 @@ public static class HostRunner
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(string shm, string control, TextWriter log, CancellationToken cancellationToken)
+    /// <param name="loader">Builds effects for model folders (null: <see cref="EffectFactory.Create"/>); tests inject slow or counting ones.</param>
+    public static async Task<int> RunAsync(string shm, string control, TextWriter log, CancellationToken cancellationToken, EffectLoader? loader = null)
     {
         FrameRegion region;
         try
@@ -41,7 +43,7 @@ public static class HostRunner
 
             await using (channel.ConfigureAwait(false))
             {
-                using var session = new HostSession(region, channel, log);
+                using var session = new HostSession(region, channel, log, loader);
                 return await session.RunAsync(cancellationToken).ConfigureAwait(false);
             }
         }

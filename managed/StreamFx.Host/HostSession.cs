@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using StreamFx.Bridge;
+using StreamFx.Diffusion.Pipeline;
 using StreamFx.Host.Effects;
 
 namespace StreamFx.Host;
@@ -9,36 +11,56 @@ namespace StreamFx.Host;
 /// section 1, steps 2-3): HELLO, then event-driven frames until end of stream or SHUTDOWN.
 /// The heartbeat is the caller's (<see cref="HostRunner"/>), so it ticks while connecting too.
 /// </summary>
+/// <remarks>
+/// Everything here runs on one logical flow, the frame loop: CONFIGURE, frames and STATUS never
+/// overlap, so the effect is only ever touched from it. Only model loads run elsewhere (a
+/// background task): while one runs, frames keep flowing through the current effect, STATUS says
+/// "loading" at least once a second, and the finished effect is swapped in by the loop.
+/// </remarks>
 public sealed class HostSession : IDisposable
 {
+    /// <summary>Longest gap between STATUS messages while a model loads.</summary>
+    public static readonly TimeSpan LoadingStatusPeriod = TimeSpan.FromSeconds(1);
+
     private readonly FrameRegion _region;
     private readonly ControlChannel _channel;
     private readonly TextWriter _log;
-    private readonly Func<string?, EffectLoad> _loadEffect;
+    private readonly EffectLoader _loader;
     private readonly TripleBufferReader _input;
     private readonly TripleBufferWriter _output;
     private readonly FrameStatistics _statistics = new();
+    private readonly ConcurrentQueue<(LogLevel Level, string Text)> _shimLogs = new();
 
-    private EffectLoad _effect;
-    private string? _modelDir;
+    private EffectLoad _effect = EffectLoad.NoModel();
+    private LoadKey _effectKey;
+    private EffectSettings _settings = new();
+    private ModelLoad? _load;
+    private LoadKey? _failedKey;
+    private string? _loadError;
+    private string? _failedModel;
+    private string? _settingsError;
     private string? _frameError;
     private string? _lastStatusJson;
+    private long _lastStatusTimestamp;
     private uint _outputSequence;
     private bool _staleLogged;
 
-    public HostSession(FrameRegion region, ControlChannel channel, TextWriter log, Func<string?, EffectLoad>? loadEffect = null)
+    public HostSession(FrameRegion region, ControlChannel channel, TextWriter log, EffectLoader? loader = null)
     {
         _region = region;
         _channel = channel;
         _log = log;
-        _loadEffect = loadEffect ?? EffectFactory.Create;
+        _loader = loader ?? EffectFactory.Create;
         _input = region.CreateReader(FrameDirection.Input);
         _output = region.CreateWriter(FrameDirection.Output);
-        _effect = _loadEffect(null);
+        _effectKey = LoadKey.For(_settings);
     }
 
     /// <summary>Frames published so far.</summary>
     public long FramesProcessed { get; private set; }
+
+    /// <summary>Model loads started so far (parameter-only CONFIGUREs start none).</summary>
+    public int LoadsStarted { get; private set; }
 
     /// <summary>
     /// Runs until the shim closes the channel or sends SHUTDOWN (returns <see cref="HostExitCode.Ok"/>),
@@ -53,9 +75,45 @@ public sealed class HostSession : IDisposable
             _region.HostState = HostState.Ready;
             await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
 
+            // While a model loads, the next read is kept as a task so the loop can also wake for the
+            // load's end and the loading STATUS tick; otherwise reads are awaited directly (no allocation).
+            Task<ControlMessage?>? read = null;
+            Task? tick = null;
             while (true)
             {
-                ControlMessage? first = await _channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (_load is ModelLoad load)
+                {
+                    read ??= _channel.ReadAsync(cancellationToken).AsTask();
+                    tick ??= Task.Delay(UntilLoadingStatusDue(), cancellationToken);
+                    await Task.WhenAny(read, load.Result, tick).ConfigureAwait(false);
+                    if (load.Result.IsCompleted)
+                    {
+                        tick = null;
+                        await CompleteLoadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (tick.IsCompleted)
+                    {
+                        tick = null;
+                        await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (!read.IsCompleted)
+                    {
+                        continue;
+                    }
+                }
+
+                ControlMessage? first;
+                if (read is not null)
+                {
+                    first = await read.ConfigureAwait(false);
+                    read = null;
+                }
+                else
+                {
+                    first = await _channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (first is not ControlMessage message)
                 {
                     _log.WriteLine("[streamfx-host] control channel closed by the shim; exiting");
@@ -87,6 +145,12 @@ public sealed class HostSession : IDisposable
 
                 if (frameReady)
                 {
+                    if (_load is { Result.IsCompleted: true })
+                    {
+                        tick = null;
+                        await CompleteLoadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     await ProcessNewestFrameAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -109,33 +173,169 @@ public sealed class HostSession : IDisposable
         }
     }
 
+    private TimeSpan UntilLoadingStatusDue()
+    {
+        TimeSpan left = LoadingStatusPeriod - Stopwatch.GetElapsedTime(_lastStatusTimestamp);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     private async Task ConfigureAsync(string json, CancellationToken cancellationToken)
     {
-        HostSettings settings;
+        EffectSettings settings;
         try
         {
-            settings = HostSettings.Parse(json);
+            settings = HostSettings.Parse(json, _settings);
         }
         catch (InvalidDataException e)
         {
+            // The previous settings stay in force.
+            _settingsError = e.Message;
             _log.WriteLine("[streamfx-host] " + e.Message);
-            await SendStatusAsync(force: true, cancellationToken, e.Message).ConfigureAwait(false);
+            _shimLogs.Enqueue((LogLevel.Warning, e.Message));
+            await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (settings.ModelDir == _modelDir && _effect.Error is null)
+        _settingsError = null;
+        EffectSettings previous = _settings;
+        _settings = settings;
+        var key = LoadKey.For(settings);
+
+        if (_load is ModelLoad load)
         {
+            if (load.Key == key)
+            {
+                // Same model on the way: these settings are applied when it is swapped in.
+                await SendStatusAsync(force: false, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            // A newer CONFIGURE wins: the stale load's effect is disposed when it finishes.
+            _log.WriteLine($"[streamfx-host] model '{load.Model}': load superseded by a newer CONFIGURE");
+            load.Abandon();
+            _load = null;
+        }
+
+        if (key == _effectKey)
+        {
+            // Back on (or still on) the model in use: an earlier failure no longer applies.
+            _loadError = null;
+            _failedKey = null;
+            _failedModel = null;
+            ConfigureOutcome outcome;
+            try
+            {
+                outcome = _effect.Effect.Configure(settings);
+            }
+            catch (ArgumentException e)
+            {
+                _settings = previous;
+                _settingsError = $"CONFIGURE: {e.Message}";
+                _log.WriteLine("[streamfx-host] " + _settingsError + "; previous settings kept");
+                _shimLogs.Enqueue((LogLevel.Warning, _settingsError));
+                await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (outcome == ConfigureOutcome.Applied)
+            {
+                await SendStatusAsync(force: false, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+        else if (key == _failedKey)
+        {
+            // This exact load failed already (reported); retried when the folder or provider changes.
+            await SendStatusAsync(force: false, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        _modelDir = settings.ModelDir;
-        await _channel.SendAsync(ControlMessage.Status(new StatusReport("loading", EffectFactory.Provider, _modelDir, null, null, null).ToJson()), cancellationToken).ConfigureAwait(false);
-        EffectLoad loaded = _loadEffect(_modelDir);
-        _effect.Effect.Dispose();
-        _effect = loaded;
-        _frameError = null;
-        _log.WriteLine($"[streamfx-host] model '{_modelDir ?? "(none)"}': {loaded.State}{(loaded.Error is null ? "" : " - " + loaded.Error)}");
+        await StartLoadAsync(key, settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartLoadAsync(LoadKey key, EffectSettings settings, CancellationToken cancellationToken)
+    {
+        if (key.ModelDir is null)
+        {
+            // Nothing to load: passthrough right away.
+            Swap(EffectLoad.NoModel(), key);
+            _log.WriteLine("[streamfx-host] no model folder set; passing frames through");
+            await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        LoadsStarted++;
+        _load = ModelLoad.Start(key, settings, _loader, LogFromLoader);
+        _log.WriteLine($"[streamfx-host] model '{key.ModelDir}': loading (provider {Diffusion.Runtime.ExecutionProviderNames.Name(key.Provider)}); frames keep flowing through '{_effect.Effect.Name}'");
         await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Called from the loading thread: the line goes to stderr now, to the shim from the loop.
+    private void LogFromLoader(string line)
+    {
+        _log.WriteLine("[streamfx-host] " + line);
+        _shimLogs.Enqueue((LogLevel.Info, line));
+    }
+
+    /// <summary>Takes the finished load's result on the frame loop: swaps it in, or keeps the current effect on failure.</summary>
+    private async Task CompleteLoadAsync(CancellationToken cancellationToken)
+    {
+        ModelLoad load = _load!;
+        _load = null;
+        EffectLoad result = await load.Result.ConfigureAwait(false);
+        if (result.Error is not null)
+        {
+            result.Effect.Dispose();
+            _loadError = result.Error;
+            _failedKey = load.Key;
+            _failedModel = result.Model ?? load.Model;
+            string message = $"model '{load.Key.ModelDir}' failed to load: {result.Error}; {(_effect.Effect is IdentityEffect ? "frames pass through" : $"still running '{_effect.Model}'")}";
+            _log.WriteLine("[streamfx-host] " + message);
+            _shimLogs.Enqueue((LogLevel.Error, message));
+            await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Settings that arrived during the load (same folder and provider) apply before the first frame.
+        bool reloadAgain = false;
+        if (!ReferenceEquals(load.Settings, _settings))
+        {
+            try
+            {
+                reloadAgain = result.Effect.Configure(_settings) == ConfigureOutcome.ReloadRequired;
+            }
+            catch (ArgumentException e)
+            {
+                _settingsError = $"CONFIGURE: {e.Message}";
+                _shimLogs.Enqueue((LogLevel.Warning, _settingsError));
+            }
+        }
+
+        Swap(result, load.Key);
+        string provider = result.Effect.Report.Provider;
+        _log.WriteLine($"[streamfx-host] model '{load.Key.ModelDir}': ready on {provider} after {load.ElapsedSeconds:0.0} s");
+        _shimLogs.Enqueue((LogLevel.Info, $"model '{result.Model}' ready on {provider} ({load.ElapsedSeconds:0.0} s)"));
+        if (reloadAgain)
+        {
+            // E.g. a new resolution on TensorRT arrived during the build: its engines are per size.
+            await StartLoadAsync(LoadKey.For(_settings), _settings, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The old effect is only disposed here, on the frame loop, after the new one took its place.
+    private void Swap(EffectLoad next, LoadKey key)
+    {
+        EffectLoad old = _effect;
+        _effect = next;
+        _effectKey = key;
+        _loadError = null;
+        _failedKey = null;
+        _failedModel = null;
+        _frameError = null;
+        old.Effect.Dispose();
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
@@ -182,7 +382,14 @@ public sealed class HostSession : IDisposable
         long started = Stopwatch.GetTimestamp();
         try
         {
-            _effect.Effect.Process(frame.Pixels, output, width, height, rowBytes, input.PixelFormat);
+            if (_settings.Bypass)
+            {
+                frame.Pixels.CopyTo(output);
+            }
+            else
+            {
+                _effect.Effect.Process(frame.Pixels, output, width, height, rowBytes, input.PixelFormat);
+            }
         }
         catch (Exception e) when (e is not ProtocolViolationException)
         {
@@ -209,17 +416,57 @@ public sealed class HostSession : IDisposable
         return true;
     }
 
-    private async Task SendStatusAsync(bool force, CancellationToken cancellationToken, string? settingsError = null)
+    /// <summary>The STATUS object for the session as it stands.</summary>
+    public StatusReport BuildStatus()
     {
         EffectLoad effect = _effect;
-        string? error = settingsError ?? _frameError ?? effect.Error;
-        string state = _frameError is not null ? EffectLoad.StateError : effect.State;
+        EffectReport report = effect.Effect.Report;
         bool processing = FramesProcessed > 0;
-        var report = new StatusReport(state, EffectFactory.Provider, effect.Model, processing ? _statistics.Fps : null, processing ? _statistics.LatencyMs : null, error);
-        string json = report.ToJson();
+        string state;
+        string? model = effect.Model;
+        string? error = _settingsError ?? _frameError;
+        if (_load is ModelLoad load)
+        {
+            state = EffectLoad.StateLoading;
+            model = load.Model;
+        }
+        else if (_loadError is not null)
+        {
+            state = EffectLoad.StateError;
+            model = _failedModel;
+            error ??= _loadError + (effect.Effect is IdentityEffect ? "; frames pass through" : $"; still running '{effect.Model}'");
+        }
+        else if (error is not null)
+        {
+            state = EffectLoad.StateError;
+        }
+        else
+        {
+            state = effect.State;
+        }
+
+        return new StatusReport(state, report.Provider, model, processing ? _statistics.Fps : null, processing ? _statistics.LatencyMs : null, error)
+        {
+            ProvidersTried = report.ProvidersTried,
+            Stages = report.Stages,
+            Skipped = report.Skipped,
+            ElapsedSeconds = _load?.ElapsedSeconds,
+            Progress = _load?.Progress,
+        };
+    }
+
+    private async Task SendStatusAsync(bool force, CancellationToken cancellationToken)
+    {
+        while (_shimLogs.TryDequeue(out (LogLevel Level, string Text) line))
+        {
+            await _channel.SendAsync(ControlMessage.Log(line.Level, line.Text), cancellationToken).ConfigureAwait(false);
+        }
+
+        string json = BuildStatus().ToJson();
         if (force || json != _lastStatusJson)
         {
             _lastStatusJson = json;
+            _lastStatusTimestamp = Stopwatch.GetTimestamp();
             await _channel.SendAsync(ControlMessage.Status(json), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -237,5 +484,10 @@ public sealed class HostSession : IDisposable
         }
     }
 
-    public void Dispose() => _effect.Effect.Dispose();
+    public void Dispose()
+    {
+        _load?.Abandon();
+        _load = null;
+        _effect.Effect.Dispose();
+    }
 }

@@ -1,47 +1,48 @@
-using System.Text.Json;
+using StreamFx.Diffusion.Pipeline;
 
 namespace StreamFx.Host;
 
-/// <summary>The CONFIGURE settings the host acts on; other keys belong to the shim and are ignored.</summary>
-public sealed record HostSettings(string? ModelDir)
+/// <summary>
+/// Reads CONFIGURE (docs/protocol.md section 5): the filter's settings as <see cref="EffectSettings"/>.
+/// Keys the host does not act on (effective_prompt, style_name, active, ...) are ignored.
+/// </summary>
+public static class HostSettings
 {
-    public const string ModelDirKey = "model_dir";
-
     /// <summary>
-    /// Parses the CONFIGURE JSON object (already checked to be one by the framer). A known key of
-    /// the wrong type throws <see cref="InvalidDataException"/> naming it.
+    /// Parses the CONFIGURE JSON object over <paramref name="baseline"/> (absent keys keep their
+    /// values) and makes model_dir a full path without a trailing separator (null: no model).
+    /// Throws <see cref="InvalidDataException"/> naming the key, the expected and the found value.
     /// </summary>
-    public static HostSettings Parse(string json)
+    public static EffectSettings Parse(string json, EffectSettings baseline)
     {
-        string? modelDir = null;
+        EffectSettings settings;
         try
         {
-            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
-            reader.Read();
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                string key = reader.GetString()!;
-                reader.Read();
-                if (key == ModelDirKey)
-                {
-                    modelDir = reader.TokenType switch
-                    {
-                        JsonTokenType.String => reader.GetString(),
-                        JsonTokenType.Null => null,
-                        _ => throw new InvalidDataException($"CONFIGURE \"{ModelDirKey}\": expected a string, found {reader.TokenType}"),
-                    };
-                }
-                else
-                {
-                    reader.Skip();
-                }
-            }
+            settings = EffectSettings.FromJson(json, baseline);
         }
-        catch (JsonException e)
+        catch (SettingsException e)
         {
-            throw new InvalidDataException($"CONFIGURE: invalid JSON: {e.Message}");
+            throw new InvalidDataException("CONFIGURE " + e.Message, e);
         }
 
-        return new HostSettings(string.IsNullOrWhiteSpace(modelDir) ? null : modelDir);
+        return settings with { ModelDir = ModelFolder(settings.ModelDir) };
+    }
+
+    /// <summary>The full path of a model folder setting, or null when none is set.</summary>
+    public static string? ModelFolder(string? modelDir)
+    {
+        if (string.IsNullOrWhiteSpace(modelDir))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new InvalidDataException($"CONFIGURE setting \"model_dir\": expected a folder path, found \"{modelDir}\" ({e.Message})", e);
+        }
     }
 }

@@ -1,30 +1,22 @@
+using StreamFx.Diffusion.Model;
+using StreamFx.Diffusion.Pipeline;
+
 namespace StreamFx.Host.Effects;
 
-/// <summary>What loading a model folder gave: the effect to run (identity when none could be loaded) and what to report.</summary>
-public sealed record EffectLoad(IFrameEffect Effect, string State, string? Model, string? Error)
-{
-    public const string StateReady = "ready";
-    public const string StateNoModel = "no model";
-    public const string StateError = "error";
-}
-
-/// <summary>
-/// Chooses the pipeline for a model folder by its manifest kind. This is the one seam where the
-/// StreamDiffusion pipeline plugs in; until then such folders report an error and frames pass through.
-/// </summary>
+/// <summary>Chooses the pipeline for a model folder by its manifest kind and loads it.</summary>
 public static class EffectFactory
 {
     // Manifest kinds (the same strings StreamFx.ModelPack writes).
     public const string ImageEffectKind = "image-effect";
-    public const string StreamDiffusionKind = "stream-diffusion";
+    public const string StreamDiffusionKind = DiffusionManifest.Kind;
 
-    public const string Provider = "cpu";
-
-    public static EffectLoad Create(string? modelDir)
+    /// <summary>The real <see cref="EffectLoader"/>: never throws for a bad folder; the error names the file.</summary>
+    public static EffectLoad Create(EffectRequest request)
     {
+        string? modelDir = request.ModelDir;
         if (string.IsNullOrWhiteSpace(modelDir))
         {
-            return new EffectLoad(new IdentityEffect(), EffectLoad.StateNoModel, null, null);
+            return EffectLoad.NoModel();
         }
 
         ModelManifest manifest;
@@ -34,28 +26,41 @@ public static class EffectFactory
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            return Failed(modelDir, e.Message);
+            return EffectLoad.Failed(modelDir, e.Message);
         }
 
+        string model = EffectLoad.ModelName(modelDir)!;
         switch (manifest.Kind)
         {
             case ImageEffectKind:
                 try
                 {
-                    return new EffectLoad(new OnnxImageEffect(manifest), EffectLoad.StateReady, manifest.Name, null);
+                    return new EffectLoad(new OnnxImageEffect(manifest), EffectLoad.StateReady, model, null);
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
                 {
-                    return Failed(manifest.Name, $"loading '{manifest.ModelPath}' failed: {e.Message}");
+                    return EffectLoad.Failed(modelDir, $"loading '{manifest.ModelPath}' failed: {e.Message}");
                 }
 
             case StreamDiffusionKind:
-                return Failed(manifest.Name, $"unsupported model kind \"{StreamDiffusionKind}\" in '{Path.Combine(modelDir, ModelManifest.FileName)}': the diffusion pipeline is not in this host yet; passing frames through");
+                var options = new EffectOptions { Log = request.Log, StatusMessage = request.Progress };
+                try
+                {
+                    var pipeline = new StreamDiffusionEffect(modelDir, request.Settings, options);
+                    return new EffectLoad(new DiffusionFrameEffect(pipeline), EffectLoad.StateReady, model, null);
+                }
+                catch (ModelFolderException e)
+                {
+                    // Already "<full path>: <subject>: expected X, found Y".
+                    return EffectLoad.Failed(modelDir, e.Message);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                {
+                    return EffectLoad.Failed(modelDir, $"loading the stream-diffusion folder '{modelDir}' failed: {e.Message}");
+                }
 
             default:
-                return Failed(manifest.Name, $"unknown model kind \"{manifest.Kind}\" in '{Path.Combine(modelDir, ModelManifest.FileName)}': expected \"{ImageEffectKind}\" or \"{StreamDiffusionKind}\"; passing frames through");
+                return EffectLoad.Failed(modelDir, $"unknown model kind \"{manifest.Kind}\" in '{Path.Combine(modelDir, ModelManifest.FileName)}': expected \"{ImageEffectKind}\" or \"{StreamDiffusionKind}\"");
         }
     }
-
-    private static EffectLoad Failed(string model, string error) => new(new IdentityEffect(), EffectLoad.StateError, model, error);
 }

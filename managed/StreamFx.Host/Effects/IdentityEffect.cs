@@ -1,4 +1,5 @@
 using StreamFx.Bridge;
+using StreamFx.Diffusion.Pipeline;
 
 namespace StreamFx.Host.Effects;
 
@@ -7,8 +8,12 @@ public sealed class IdentityEffect : IFrameEffect
 {
     public string Name => "identity";
 
+    public EffectReport Report => EffectReport.Cpu;
+
     public void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, int rowBytes, PixelFormat format) =>
         input[..(rowBytes * height)].CopyTo(output);
+
+    public ConfigureOutcome Configure(EffectSettings settings) => ConfigureOutcome.Applied;
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StreamFx.Bridge;
+using StreamFx.Diffusion.Pipeline;
 
 namespace StreamFx.Host.Effects;
 
@@ -54,6 +55,11 @@ public sealed class OnnxImageEffect : IFrameEffect
     }
 
     public string Name { get; }
+
+    public EffectReport Report => EffectReport.Cpu;
+
+    /// <summary>An image effect has no live controls: everything but the folder (which the session compares) is ignored.</summary>
+    public ConfigureOutcome Configure(EffectSettings settings) => ConfigureOutcome.Applied;
 
     public void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, int rowBytes, PixelFormat format)
     {

@@ -120,14 +120,15 @@ public sealed class HostSessionTests(ModelFolders models) : IClassFixture<ModelF
     }
 
     [Fact]
-    public async Task StreamDiffusionKindIsReportedUnsupportedAndFramesPassThrough()
+    public async Task IncompleteStreamDiffusionManifestIsReportedByFileAndFramesPassThrough()
     {
         await using ShimSession shim = ShimSession.Create(16, 8);
         Task<int> host = await Connect(shim, StartHost);
         await shim.SendAsync(ControlMessage.Configure(ModelFolders.ConfigureJson(models.StreamDiffusion)));
+        await shim.ReadStatusAsync("loading");
         JsonElement error = await shim.ReadStatusAsync("error");
-        Assert.Contains("unsupported model kind \"stream-diffusion\"", error.GetProperty("error").GetString());
-        Assert.Equal("sd-test", error.GetProperty("model").GetString());
+        Assert.StartsWith(Path.Combine(models.StreamDiffusion, "manifest.json") + ": field \"format_version\"", error.GetProperty("error").GetString());
+        Assert.Equal("diffusion", error.GetProperty("model").GetString());
 
         byte[] input = ShimSession.Picture(16, 8, 64, 1);
         (_, _, byte[] pixels) = await shim.ExchangeFrameAsync(1, 16, 8, 64, PixelFormat.Rgba8, 0, input);
@@ -152,7 +153,7 @@ public sealed class HostSessionTests(ModelFolders models) : IClassFixture<ModelF
 
         await shim.SendAsync(ControlMessage.Configure("{\"model_dir\":42}"));
         JsonElement badType = await shim.ReadStatusAsync("error");
-        Assert.Contains("\"model_dir\": expected a string, found Number", badType.GetProperty("error").GetString());
+        Assert.Equal("CONFIGURE setting \"model_dir\": expected a string, found 42", badType.GetProperty("error").GetString());
 
         byte[] input = ShimSession.Picture(8, 8, 32, 2);
         (_, _, byte[] pixels) = await shim.ExchangeFrameAsync(9, 8, 8, 32, PixelFormat.Rgba8, 0, input);

@@ -1,0 +1,89 @@
+using System.Text;
+using StreamFx.Bridge;
+using StreamFx.Diffusion.Imaging;
+using StreamFx.Diffusion.Pipeline;
+using StreamFx.Diffusion.Runtime;
+
+namespace StreamFx.Host.Effects;
+
+/// <summary>
+/// A "stream-diffusion" model folder run by <see cref="StreamDiffusionEffect"/>: maps the region's
+/// pixel format to the pipeline's layout and its status to STATUS fields.
+/// </summary>
+public sealed class DiffusionFrameEffect : IFrameEffect
+{
+    /// <summary>A provider's failure reason is cut to this many characters in STATUS (ORT messages can be long).</summary>
+    public const int MaxReasonLength = 240;
+
+    public DiffusionFrameEffect(StreamDiffusionEffect pipeline)
+    {
+        Pipeline = pipeline;
+        ProvidersTried = DescribeFailures(pipeline.Status.ProviderAttempts);
+    }
+
+    /// <summary>The pipeline itself (tests read its counters).</summary>
+    public StreamDiffusionEffect Pipeline { get; }
+
+    /// <summary>"tensorrt: reason; cuda: reason" for the providers that could not be used, or null.</summary>
+    public string? ProvidersTried { get; }
+
+    public string Name => Pipeline.Manifest.Name;
+
+    public EffectReport Report
+    {
+        get
+        {
+            EffectStatus status = Pipeline.Status;
+            return new EffectReport(status.ProviderName, ProvidersTried, status.FramesProcessed > 0 ? status.LastTimings : null, status.FramesSkipped);
+        }
+    }
+
+    public void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, int rowBytes, PixelFormat format) =>
+        // A skipped frame (false) has the previous output written again: nothing more to do here.
+        Pipeline.Process(input, output, width, height, rowBytes, ToLayout(format));
+
+    public ConfigureOutcome Configure(EffectSettings settings) => Pipeline.Configure(settings);
+
+    public static PixelLayout ToLayout(PixelFormat format) => format switch
+    {
+        PixelFormat.Rgba8 => PixelLayout.Rgba,
+        PixelFormat.Bgra8 => PixelLayout.Bgra,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "expected RGBA8 or BGRA8"),
+    };
+
+    public static string? DescribeFailures(IReadOnlyList<ProviderAttempt> attempts)
+    {
+        StringBuilder? text = null;
+        foreach (ProviderAttempt attempt in attempts)
+        {
+            if (attempt.Succeeded)
+            {
+                continue;
+            }
+
+            text = text is null ? new StringBuilder() : text.Append("; ");
+            text.Append(ExecutionProviderNames.Name(attempt.Provider)).Append(": ").Append(Truncate(attempt.Reason, MaxReasonLength));
+        }
+
+        return text?.ToString();
+    }
+
+    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="maxLength"/> chars (ending in "…"), never inside a surrogate pair.</summary>
+    public static string Truncate(string text, int maxLength)
+    {
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        int keep = maxLength - 1;
+        if (keep > 0 && char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        return string.Concat(text.AsSpan(0, keep), "…");
+    }
+
+    public void Dispose() => Pipeline.Dispose();
+}

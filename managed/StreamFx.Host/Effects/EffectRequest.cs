@@ -1,0 +1,21 @@
+using StreamFx.Diffusion.Pipeline;
+
+namespace StreamFx.Host.Effects;
+
+/// <summary>
+/// One model load: the folder (full path, or null for none), the settings to start with, and where
+/// the loader reports log lines and progress ("building TensorRT engine (12 s)"). The callbacks may
+/// be called from the loading thread.
+/// </summary>
+public sealed record EffectRequest(string? ModelDir, EffectSettings Settings)
+{
+    public Action<string>? Log { get; init; }
+    public Action<string>? Progress { get; init; }
+}
+
+/// <summary>
+/// Builds the effect for a request. Runs on a background thread, may take minutes (TensorRT
+/// engine builds) and reports failures in the returned <see cref="EffectLoad"/> rather than by
+/// throwing. <see cref="EffectFactory.Create"/> is the real one; tests inject slow or counting ones.
+/// </summary>
+public delegate EffectLoad EffectLoader(EffectRequest request);
