@@ -9,12 +9,19 @@
  * for each result, checks pixels against the expected transform (±2) and sequence numbers (also
  * across the u32 wrap), prints one summary line and exits 0 only when everything matched.
  * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
+ *
+ * Soak: --max-rss-growth-kb K samples the resident memory of this process (/proc/self/statm) and of
+ * the host (/proc/<pid>/status VmRSS) once the first 10% of the frames are through (warm-up) and at
+ * the end, prints both, and fails when either grew by more than K KiB. --rss-every N also prints a
+ * sample every N frames. --wait-ready sends frames only once the host's STATUS says "ready" (a real
+ * host passes frames through unchanged while its model loads).
  */
 #include "host-link.h"
 #include "protocol.h"
 #include "platform.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,33 @@
 #define TOLERANCE        2
 
 static bool g_verbose;
+
+/* Resident set in KiB: of this process from statm (pages), of another from its status (VmRSS). */
+static long rss_self_kb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, resident = -1;
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+			resident = -1;
+		fclose(f);
+	}
+	return resident < 0 ? -1 : resident * 4; /* 4 KiB pages */
+}
+
+static long rss_process_kb(int64_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%lld/status", (long long)pid);
+	FILE *f = fopen(path, "r");
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
 
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
@@ -101,9 +135,9 @@ static bool wait_connected(struct sfx_host_link *link, bool listen_only)
 int main(int argc, char **argv)
 {
 	const char *host = NULL, *expect = "invert", *settings = "{\"effect\":\"test\",\"strength\":1}";
-	bool listen_only = false, have_pid = false;
+	bool listen_only = false, have_pid = false, wait_ready = false;
 	int64_t peer_pid = 0;
-	uint32_t frames = 10, width = 64, height = 48, first_seq = 1;
+	uint32_t frames = 10, width = 64, height = 48, first_seq = 1, rss_every = 0, max_growth_kb = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -113,6 +147,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--verbose") == 0) {
 			g_verbose = true;
+			continue;
+		}
+		if (strcmp(a, "--wait-ready") == 0) {
+			wait_ready = true;
 			continue;
 		}
 		if (!v)
@@ -132,6 +170,10 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--height") == 0 && parse_u32(v, &height))
 			;
 		else if (strcmp(a, "--first-sequence") == 0 && parse_u32(v, &first_seq))
+			;
+		else if (strcmp(a, "--rss-every") == 0 && parse_u32(v, &rss_every))
+			;
+		else if (strcmp(a, "--max-rss-growth-kb") == 0 && parse_u32(v, &max_growth_kb) && max_growth_kb > 0)
 			;
 		else if (strcmp(a, "--peer-pid") == 0 && parse_u32(v, &pid32)) {
 			peer_pid = pid32;
@@ -169,9 +211,46 @@ int main(int argc, char **argv)
 	uint64_t mismatches = 0;
 	int max_err = 0;
 	bool crossed_wrap = false, have_out = false, ok = wait_connected(link, listen_only);
+	if (ok && wait_ready) {
+		uint64_t deadline = sfx_monotonic_ns() + CONNECT_LIMIT_MS * 1000000ull;
+		struct sfx_host_status hs;
+		for (;;) {
+			sfx_host_link_get_status(link, &hs);
+			if (strstr(hs.host_status_json, "\"state\":\"ready\""))
+				break;
+			uint64_t now = sfx_monotonic_ns();
+			if (now >= deadline || hs.state != SFX_LINK_CONNECTED) {
+				fprintf(stderr, "sfx-bridge-peer: host not ready within %d ms (status %s)\n",
+					CONNECT_LIMIT_MS, hs.host_status_json[0] ? hs.host_status_json : "none");
+				ok = false;
+				break;
+			}
+			sfx_host_link_wait_event(link, (int)((deadline - now) / 1000000) + 1);
+		}
+	}
 	uint32_t last_out = 0;
 	uint32_t row_bytes = width * 4;
+	long self_warm = -1, host_warm = -1, self_peak = 0, host_peak = 0;
+	int64_t host_pid = 0;
+	const uint32_t warm_frame = frames / 10;
 	for (uint32_t f = 0; ok && f < frames; f++) {
+		if ((max_growth_kb || rss_every) && (f == warm_frame || (rss_every && f % rss_every == 0))) {
+			struct sfx_host_status hs;
+			sfx_host_link_get_status(link, &hs);
+			if (f == warm_frame)
+				host_pid = hs.host_pid;
+			long self_kb = rss_self_kb(), host_kb = rss_process_kb(hs.host_pid);
+			if (f == warm_frame) {
+				self_warm = self_kb;
+				host_warm = host_kb;
+			}
+			if (f >= warm_frame) {
+				self_peak = self_kb > self_peak ? self_kb : self_peak;
+				host_peak = host_kb > host_peak ? host_kb : host_peak;
+			}
+			if (rss_every)
+				printf("rss frame=%u self_kb=%ld host_kb=%ld\n", f, self_kb, host_kb);
+		}
 		size_t cap = 0;
 		uint8_t *px = sfx_host_link_input_begin(link, &cap);
 		uint64_t deadline = sfx_monotonic_ns() + FRAME_LIMIT_MS * 1000000ull;
@@ -259,6 +338,30 @@ int main(int argc, char **argv)
 	struct sfx_host_status st;
 	sfx_host_link_get_status(link, &st);
 	restarts_seen = st.restarts;
+	bool rss_ok = true;
+	if (max_growth_kb) {
+		/* Same host throughout (no restart), sampled at warm-up, at the end, and the peak between. */
+		long self_end = rss_self_kb(), host_end = rss_process_kb(st.host_pid);
+		self_peak = self_end > self_peak ? self_end : self_peak;
+		host_peak = host_end > host_peak ? host_end : host_peak;
+		long self_growth = self_peak - self_warm, host_growth = host_peak - host_warm;
+		printf("rss_self_kb warm=%ld end=%ld peak_growth=%ld rss_host_kb warm=%ld end=%ld peak_growth=%ld "
+		       "limit_kb=%u frames_after_warmup=%u\n",
+		       self_warm, self_end, self_growth, host_warm, host_end, host_growth, max_growth_kb,
+		       checked > warm_frame ? checked - warm_frame : 0);
+		if (self_warm < 0 || host_warm < 0 || self_end < 0 || host_end < 0 || st.host_pid != host_pid) {
+			fprintf(stderr,
+				"sfx-bridge-peer: resident memory could not be sampled (host pid %lld -> %lld)\n",
+				(long long)host_pid, (long long)st.host_pid);
+			rss_ok = false;
+		} else if (self_growth > (long)max_growth_kb || host_growth > (long)max_growth_kb) {
+			fprintf(
+			    stderr,
+			    "sfx-bridge-peer: resident memory grew past %u KiB after warm-up (self %ld, host %ld)\n",
+			    max_growth_kb, self_growth, host_growth);
+			rss_ok = false;
+		}
+	}
 	sfx_host_link_destroy(link);
 	bool all_done = sfx_host_link_wait_all(10000);
 	printf("frames_sent=%u frames_checked=%u mismatches=%" PRIu64 " max_abs_err=%d sequence_errors=%u "
@@ -267,5 +370,5 @@ int main(int argc, char **argv)
 	       st.host_status_json[0] ? st.host_status_json : "none");
 	if (!all_done)
 		fprintf(stderr, "sfx-bridge-peer: worker did not finish within 10 s\n");
-	return ok && all_done && checked == frames && mismatches == 0 && seq_errors == 0 ? 0 : 1;
+	return ok && rss_ok && all_done && checked == frames && mismatches == 0 && seq_errors == 0 ? 0 : 1;
 }
