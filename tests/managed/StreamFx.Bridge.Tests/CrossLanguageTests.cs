@@ -49,6 +49,8 @@ public sealed class CrossLanguageTests(ModelFolders models) : IClassFixture<Mode
             .WithArguments([
                 "--listen-only", "--peer-pid", "0", "--frames", frames.ToString(), "--width", "48", "--height", "32",
                 "--first-sequence", "0xFFFFFFFA", "--expect", "invert", "--configure", settings,
+                // The host loads models in the background and passes frames through meanwhile: check once it is ready.
+                "--wait-ready",
             ])
             .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))

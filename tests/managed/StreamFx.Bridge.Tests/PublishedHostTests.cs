@@ -54,6 +54,40 @@ public sealed class PublishedHostTests(ModelFolders models) : IClassFixture<Mode
     }
 
     [RequiresEnvironmentFact(HostVariable)]
+    public async Task PublishedHostRunsTheDefaultDiffusionPackEndToEnd()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using ShimSession shim = ShimSession.Create(64, 48);
+        (CommandTask<CommandResult> host, StringBuilder stderr) = Spawn(shim, timeout.Token);
+        await shim.AcceptAsync();
+        Assert.Equal(MessageType.Hello, (await shim.ReadAsync())?.Type);
+
+        // The settings the shim sends by default: processing at the pack's 512, provider auto.
+        string settings = "{\"prompt\":\"a photo of a cat\",\"strength\":0.5,\"steps\":1,\"resolution\":512,\"execution_provider\":\"auto\",\"bypass\":false,\"model_dir\":\""
+            + System.Text.Json.JsonEncodedText.Encode(models.DefaultDiffusion) + "\"}";
+        await shim.SendAsync(ControlMessage.Configure(settings));
+        System.Text.Json.JsonElement ready = await shim.ReadStatusAsync("ready");
+        Assert.Equal("default", ready.GetProperty("model").GetString());
+
+        byte[] input = ShimSession.Picture(64, 48, 256, 0);
+        for (int i = 0; i < input.Length; i += 4)
+        {
+            input[i] = (byte)(i % 256); // a smooth ramp in red: survives the synthetic autoencoder
+        }
+
+        (_, SlotHeader output, byte[] first) = await shim.ExchangeFrameAsync(1, 64, 48, 256, PixelFormat.Bgra8, 7, input);
+        Assert.Equal((64u, 48u, PixelFormat.Bgra8, 7ul), (output.Width, output.Height, output.PixelFormat, output.CaptureTimeNs));
+        Assert.NotEqual(input, first);
+        (_, _, byte[] second) = await shim.ExchangeFrameAsync(2, 64, 48, 256, PixelFormat.Bgra8, 8, input);
+        Assert.Equal(first, second);
+
+        await shim.CloseAsync();
+        CommandResult result = await host;
+        Assert.True(result.ExitCode == HostExitCode.Ok, $"exit {result.ExitCode}: {stderr}");
+        Assert.Contains("ready on", stderr.ToString());
+    }
+
+    [RequiresEnvironmentFact(HostVariable)]
     public async Task PublishedHostExitsZeroOnShutdown()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

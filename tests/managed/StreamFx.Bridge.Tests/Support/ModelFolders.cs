@@ -1,3 +1,4 @@
+using StreamFx.ModelPack.Diffusion;
 using StreamFx.ModelPack.ImageEffects;
 
 namespace StreamFx.Bridge.Tests.Support;
@@ -20,7 +21,18 @@ public sealed class ModelFolders : IDisposable
         File.WriteAllText(Path.Combine(WrongTensorName, "manifest.json"), "{\"kind\":\"image-effect\",\"name\":\"wrong\",\"model\":\"model.onnx\",\"input\":\"pixels\",\"output\":\"image_out\"}\n");
 
         Missing = Path.Combine(Root, "does-not-exist");
+        _defaultDiffusion = new Lazy<string>(() =>
+        {
+            string folder = Path.Combine(Root, "default");
+            StreamDiffusionPack.Write(folder, new PackOptions());
+            return folder;
+        });
     }
+
+    private readonly Lazy<string> _defaultDiffusion;
+
+    /// <summary>The pack scripts/build.sh ships as build/models/default (sd-turbo, 512), generated on first use.</summary>
+    public string DefaultDiffusion => _defaultDiffusion.Value;
 
     public string Root { get; }
     public string Invert { get; }
