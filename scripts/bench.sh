@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs every benchmark once, side by side with its baseline, and writes docs/benchmarks.md and
+# docs/img/bench-*.png from the results (raw samples stay in build/bench/results/):
+#   1. bridge round trip vs two memcpy (C shim code + the real C# host, identity)
+#   2. the filter's graphics-thread cost in headless libobs (no host, identity host, 100 ms host)
+#   3. host pre/post-processing vs memcpy bandwidth (BenchmarkDotNet)
+#   4. latency in frames of the shown output
+#   5. the diffusion pipeline per stage on the CPU with the synthetic pack
+# SFX_BENCH_SKIP_BUILD=1 reuses build/ as it is (otherwise scripts/build.sh runs first).
+# Benchmarks never fail on timings; the script fails only when a run breaks.
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+started=$(date +%s)
+
+if [ "${SFX_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+	"$REPO_ROOT/scripts/build.sh"
+fi
+HOST="$BUILD_DIR/host/streamfx-host"
+BENCH_C="$BUILD_DIR/cmake/tests/bench"
+MODULE="$BUILD_DIR/cmake/native-shim/streamfx-obs.so"
+DATA="$BUILD_DIR/cmake/native-shim/data"
+for f in "$HOST" "$BENCH_C/sfx-bench-roundtrip" "$BENCH_C/sfx-bench-slow-host" "$BENCH_C/sfx-bench-obs" "$MODULE" \
+	"$BUILD_DIR/models/default/manifest.json" "$BUILD_DIR/models/invert/manifest.json"; do
+	[ -e "$f" ] || die "missing $f (run scripts/build.sh)"
+done
+
+log "building the managed benchmarks"
+dotnet build tests/bench/StreamFx.Benchmarks -c Release -nologo -v quiet -o "$BUILD_DIR/bench/managed" \
+	>"$BUILD_DIR/bench-build.log" 2>&1 || { cat "$BUILD_DIR/bench-build.log"; die "managed benchmarks build failed"; }
+BENCH_CS="$BUILD_DIR/bench/managed/streamfx-bench"
+
+RESULTS="$BUILD_DIR/bench/results"
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# Runs a benchmark with a time limit, its output kept in $RESULTS/<name>.log.
+run() {
+	local name="$1" limit="$2"
+	shift 2
+	log "  $name"
+	if ! timeout --kill-after=10 "$limit" "$@" >"$RESULTS/$name.log" 2>&1; then
+		tail -n 30 "$RESULTS/$name.log" >&2
+		die "benchmark '$name' failed (log: $RESULTS/$name.log)"
+	fi
+	grep -E "^$name|^streamfx-bench|ratio" "$RESULTS/$name.log" | grep -v -- "-part-" >&2 || true
+}
+
+log "1. bridge round trip (real host, identity) vs two memcpy"
+run rt512 120 "$BENCH_C/sfx-bench-roundtrip" --host "$HOST" --width 512 --height 512 --frames 10000 \
+	--out "$RESULTS" --name rt512
+run rt1080 240 "$BENCH_C/sfx-bench-roundtrip" --host "$HOST" --width 1920 --height 1080 --frames 10000 \
+	--out "$RESULTS" --name rt1080
+
+log "2. filter cost on OBS's graphics thread (headless libobs, 1920x1080 at 60 fps)"
+obs_bench() {
+	local name="$1"
+	shift
+	run "$name" 180 with_display "$BENCH_C/sfx-bench-obs" --module "$MODULE" --data "$DATA" --out "$RESULTS" \
+		--name "$name" --size 1920x1080 --fps 60 --resolution 512 "$@"
+}
+obs_bench obs-nofilter --config no-filter --shown-frames no --frames 900
+obs_bench obs-nohost --config filter --host none --shown-frames no --frames 900
+obs_bench obs-identity --config filter --host "$HOST" --shown-frames no --frames 900
+SFX_BENCH_HOST_DELAY_MS=100 obs_bench obs-slow --config filter --host "$BENCH_C/sfx-bench-slow-host" \
+	--shown-frames no --frames 900
+
+log "4. latency in frames of the shown output"
+obs_bench lag-identity --config filter --host "$HOST" --shown-frames yes --frames 600
+obs_bench lag-invert --config filter --host "$HOST" --model-dir "$BUILD_DIR/models/invert" --shown-frames yes \
+	--frames 600
+
+log "3. host pre/post-processing vs memcpy (BenchmarkDotNet)"
+run prepost 300 "$BENCH_CS" prepost --out "$RESULTS"
+
+log "5. diffusion pipeline on the CPU (synthetic pack)"
+run pipeline 300 "$BENCH_CS" pipeline --pack "$BUILD_DIR/models/default" --out "$RESULTS" --frames 100 --warmup 10
+
+log "machine facts"
+gl=$(grep -m1 -o "OpenGL on adapter .*" "$RESULTS/obs-identity.log" | sed "s/^OpenGL on adapter //" || true)
+gpu="none"
+command -v nvidia-smi >/dev/null 2>&1 && gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- native-shim managed tests scripts 2>/dev/null || commit="$commit (with uncommitted changes in the tree)"
+{
+	echo "date=$(date -u '+%Y-%m-%d %H:%M')"
+	echo "commit=$commit"
+	echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	echo "cores=$(nproc)"
+	echo "ram=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+	echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "kernel=$(uname -r)"
+	echo "dotnet=$(dotnet --version)"
+	echo "gcc=$(gcc -dumpfullversion)"
+	echo "libobs=$(pkg-config --modversion libobs 2>/dev/null || echo '?')"
+	echo "gl=${gl:-?}"
+	echo "gpu=$gpu"
+} >"$RESULTS/machine.txt"
+
+log "writing docs/benchmarks.md and docs/img/bench-*.png"
+"$BENCH_CS" report --results "$RESULTS" --docs "$REPO_ROOT/docs"
+log "done in $(($(date +%s) - started)) s"
