@@ -301,15 +301,15 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 	proc_handler_add(ph, "void get_config(out string json)", filter_get_config, f);
 	proc_handler_add(ph, "void get_status(out string text, out string host_status)", filter_get_status, f);
 
+	sfx_filter_hotkeys_init(&f->hotkeys, on_hotkey_action, f);
 	filter_update(f, settings);
-	sfx_filter_hotkeys_register(&f->hotkeys, source, on_hotkey_action, f);
 	return f;
 }
 
 static void filter_destroy(void *data)
 {
 	struct diffusion_filter *f = data;
-	sfx_filter_hotkeys_unregister(&f->hotkeys);
+	sfx_filter_hotkeys_free(&f->hotkeys);
 	obs_enter_graphics();
 	frame_readback_free(&f->readback);
 	frame_output_free(&f->output);
@@ -322,6 +322,13 @@ static void filter_destroy(void *data)
 	sfx_mutex_destroy(f->config_mutex);
 	bfree(f->default_model_dir);
 	bfree(f);
+}
+
+static void filter_remove(void *data, obs_source_t *parent)
+{
+	struct diffusion_filter *f = data;
+	(void)parent;
+	sfx_filter_hotkeys_unregister(&f->hotkeys);
 }
 
 static void filter_defaults(obs_data_t *settings)
@@ -386,6 +393,8 @@ static void filter_video_tick(void *data, float seconds)
 	(void)seconds;
 	f->processed_this_frame = false;
 	f->tick++;
+	/* No "filter added" callback in libobs 29: the hotkeys follow the parent from here. */
+	sfx_filter_hotkeys_attach(&f->hotkeys, obs_filter_get_parent(f->self), f->self);
 	update_activity(f);
 	refresh_status(f);
 }
@@ -500,4 +509,5 @@ struct obs_source_info sfx_diffusion_filter_info = {
     .get_properties = filter_properties,
     .video_tick = filter_video_tick,
     .video_render = filter_video_render,
+    .filter_remove = filter_remove,
 };

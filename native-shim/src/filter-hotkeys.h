@@ -1,8 +1,11 @@
 /*
- * Per-instance hotkeys of the filter (Settings > Hotkeys, saved with the source, triggered by
- * obs-websocket's TriggerHotkeyByName): streamfx.style.next, streamfx.style.previous,
- * streamfx.style.1 .. streamfx.style.9 and streamfx.bypass. Only registered for non-private
- * filters (libobs refuses hotkeys on private sources).
+ * Per-instance hotkeys of the filter: streamfx.style.next, streamfx.style.previous,
+ * streamfx.style.1 .. streamfx.style.9 and streamfx.bypass, triggered by keys or by obs-websocket's
+ * TriggerHotkeyByName.
+ *
+ * libobs 29 makes every filter a private source and refuses hotkeys on private sources, so they are
+ * registered on the filter's parent source: Settings > Hotkeys lists them under that source, and
+ * they are saved and loaded with its hotkeys. A parent that is itself private gets none.
  */
 #pragma once
 
@@ -35,13 +38,22 @@ struct sfx_filter_hotkeys {
 	} bindings[SFX_HOTKEY_COUNT];
 	sfx_hotkey_fn fn;
 	void *data;
+	obs_source_t *owner;    /* the parent they are registered on (compared only, no reference) */
+	struct sfx_mutex *lock; /* attach (graphics thread) vs unregister (UI thread) */
 };
 
-/* Registers the hotkeys on `filter`; fn runs (on the hotkey thread, or wherever libobs routes
- * the key) once per press. Bindings saved with the source are loaded by libobs here. */
-void sfx_filter_hotkeys_register(struct sfx_filter_hotkeys *hk, obs_source_t *filter, sfx_hotkey_fn fn, void *data);
+void sfx_filter_hotkeys_init(struct sfx_filter_hotkeys *hk, sfx_hotkey_fn fn, void *data);
+/* Unregisters and frees the lock. */
+void sfx_filter_hotkeys_free(struct sfx_filter_hotkeys *hk);
 
-/* Unregisters them before the filter's data goes away (libobs would only do it after destroy). */
+/* Registers the hotkeys on `parent` when `filter` is one of its filters (unregistering them from a
+ * previous parent first); fn runs
+ * (on the hotkey thread, or wherever libobs routes the key) once per press. Bindings saved with the
+ * parent are loaded by libobs here. No-op when parent is already the owner. filter_name goes into
+ * the descriptions shown in Settings > Hotkeys. */
+void sfx_filter_hotkeys_attach(struct sfx_filter_hotkeys *hk, obs_source_t *parent, obs_source_t *filter);
+
+/* Unregisters them (filter removed, destroyed); waits for a callback in flight. */
 void sfx_filter_hotkeys_unregister(struct sfx_filter_hotkeys *hk);
 
 /* The style index a step lands on: next/previous cycle through the styles (from "no style", next
