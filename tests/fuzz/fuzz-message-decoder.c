@@ -66,7 +66,7 @@ static void check_message(const struct sfx_msg *m)
 		break;
 	case SFX_MSG_LOG:
 		if (m->length < 1 || m->length > 1 + SFX_LOG_TEXT_MAX || copy[0] > 3 ||
-		    !sfx_utf8_valid(copy + 1, m->length - 1) || memchr(copy + 1, 0, m->length - 1))
+		    !sfx_utf8_valid(copy + 1, m->length - 1))
 			abort();
 		break;
 	default:

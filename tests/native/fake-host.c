@@ -13,7 +13,8 @@
  *   status-first (STATUS before HELLO) | hello-twice | huge-length (length 0xFFFFFFFF) |
  *   bad-flags | bad-json (STATUS "{") | bad-log-level | bad-slot (output width past max_width) |
  *   bad-row-bytes (row_bytes * height past the slot) | bad-exchange (output word 0xFF) |
- *   wrong-direction (sends FRAME_READY).
+ *   wrong-direction (sends FRAME_READY). And one that is valid though unusual: log-nul (a LOG whose
+ *   text holds U+0000).
  * SFX_FAKE_HOST_FIRST_OUTPUT sets the first output sequence (default 0xFFFFFFF8, so the shim's
  * output side crosses the wrap within a few frames).
  */
@@ -101,6 +102,10 @@ int main(int argc, char **argv)
 		queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, "{", 1));
 	if (strcmp(mode, "bad-log-level") == 0)
 		queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 9, "level nine"));
+	if (strcmp(mode, "log-nul") == 0) /* valid: U+0000 is UTF-8; the session must go on */
+		queue((const uint8_t *)"\x06\x00\x00\x00\x06\x00\x00\x00\x02"
+				       "a\0b\0c",
+		      14);
 	if (strcmp(mode, "wrong-direction") == 0)
 		queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_READY, (uint32_t[]){1}, 1));
 	queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 2, "fake host ready"));

@@ -151,6 +151,15 @@ static void test_violations(void)
 	b[9] = 0xC3;
 	b[10] = 0x28;
 	expect_violation(b, 11, "LOG text", "invalid UTF-8");
+	/* U+0000 is valid UTF-8: a LOG carrying one is accepted (the C# host can send it). */
+	header(b, 4, SFX_MSG_LOG, 0);
+	memcpy(b + 8,
+	       "\x01"
+	       "a\0b",
+	       4);
+	struct collected nul;
+	feed_all(b, 12, 12, &nul);
+	CHECK(nul.result >= 0 && nul.count == 1 && nul.types[0] == SFX_MSG_LOG);
 	const char *bad_json = "{\"a\": }";
 	header(b, (uint32_t)strlen(bad_json), SFX_MSG_STATUS, 0);
 	memcpy(b + 8, bad_json, strlen(bad_json));

@@ -24,6 +24,7 @@ static const char *g_fake;
 static int g_host_logs;
 static atomic_int g_state_logs; /* "state: ..." lines */
 static atomic_int g_env_warnings;
+static atomic_int g_nul_log; /* "host: a b c" seen */
 
 /* Restart bookkeeping, taken in the log callback, which runs on the link's worker as things happen:
  * when each restart was announced (with its delay) and when each host was started. */
@@ -42,6 +43,8 @@ static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 		g_host_logs++;
 	if (strncmp(message, "state: ", 7) == 0)
 		atomic_fetch_add(&g_state_logs, 1);
+	if (strcmp(message, "host: a b c") == 0)
+		atomic_fetch_add(&g_nul_log, 1);
 	if (strstr(message, "ignored: expected an integer"))
 		atomic_fetch_add(&g_env_warnings, 1);
 	if (atomic_load(&g_trace.on)) {
@@ -230,6 +233,29 @@ static void test_connect_frames_and_crash(void)
 	CHECK(publish_one(l));
 	CHECK(wait_for(l, reconnected, 10000, &st));
 	CHECK_CONTAINS(st.last_error, "host");
+	finish(l);
+}
+
+/* A LOG whose text holds U+0000 is valid: logged (NUL shown as a space), session kept. */
+static void test_log_with_nul(void)
+{
+	struct sfx_host_status st;
+	atomic_store(&g_nul_log, 0);
+	struct sfx_host_link *l = make(g_fake, "log-nul");
+	CHECK(wait_for(l, is_connected, 10000, &st));
+	CHECK(publish_one(l));
+	struct sfx_frame_view v;
+	uint64_t deadline = sfx_monotonic_ns() + 5000000000ull;
+	bool got = false;
+	while (!got && sfx_monotonic_ns() < deadline) {
+		got = sfx_host_link_output_take(l, &v);
+		if (!got)
+			sfx_host_link_wait_event(l, 200);
+	}
+	CHECK(got);
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restarts == 0 && st.state == SFX_LINK_CONNECTED);
+	CHECK(atomic_load(&g_nul_log) == 1);
 	finish(l);
 }
 
@@ -507,6 +533,7 @@ int main(int argc, char **argv)
 	test_early_exit_restarts();
 	test_backoff_doubles_to_cap();
 	test_connect_frames_and_crash();
+	test_log_with_nul();
 	test_bad_major_fails();
 	test_hang_detected();
 	test_stall_detected();

@@ -327,7 +327,16 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 	case SFX_MSG_LOG: {
 		static const enum sfx_log_level levels[] = {SFX_LOG_ERROR, SFX_LOG_WARNING, SFX_LOG_INFO,
 							    SFX_LOG_DEBUG};
-		link_log(l, levels[m->payload[0]], "host: %s", (const char *)m->payload + 1);
+		/* The decoder checked length 1..4097 and level 0..3; a NUL in the text (valid UTF-8) would
+		 * cut the line short, so it is shown as a space. */
+		char text[SFX_LOG_TEXT_MAX + 1];
+		size_t n = m->length - 1;
+		memcpy(text, m->payload + 1, n);
+		for (size_t i = 0; i < n; i++)
+			if (text[i] == '\0')
+				text[i] = ' ';
+		text[n] = '\0';
+		link_log(l, levels[m->payload[0]], "host: %s", text);
 		return true;
 	}
 	default:

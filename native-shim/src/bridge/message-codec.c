@@ -381,10 +381,9 @@ static int check_payload(struct sfx_msg_decoder *d, char *err, size_t err_cap)
 	case SFX_MSG_LOG:
 		if (d->payload[0] > 3)
 			VIOLATION("LOG level: expected 0..3, found %u", (unsigned)d->payload[0]);
+		/* U+0000 is valid UTF-8 and the protocol allows it; users of the text replace it. */
 		if (!sfx_utf8_valid(d->payload + 1, d->length - 1))
 			VIOLATION("LOG text: expected UTF-8, found invalid UTF-8");
-		if (memchr(d->payload + 1, 0, d->length - 1))
-			VIOLATION("LOG text: expected no NUL bytes, found one");
 		break;
 	default:
 		break;
