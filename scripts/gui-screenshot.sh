@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The real OBS window (Debian obs-studio) with the built plugin installed as a user plugin, driven
+# through obs-websocket the way stream-deck and bot tools drive it:
+#   CreateInput (a colour source), CreateSourceFilter (streamfx_diffusion_filter),
+#   SetSourceFilterSettings, TriggerHotkeyByName (streamfx.style.next), GetSourceFilter,
+#   OpenInputFiltersDialog; then a screenshot of the filters dialog (properties panel).
+#
+#   scripts/gui-screenshot.sh [--cmake-build DIR] [--out PNG] [--advanced]
+#
+# DIR defaults to build/cmake (scripts/build.sh); the host and the default pack come from
+# build/host and build/models/default. Everything runs in a scratch HOME on a private Xvfb.
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+CMAKE_BUILD="$BUILD_DIR/cmake"
+OUT="$REPO_ROOT/docs/img/filter-properties.png"
+ADVANCED=false
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cmake-build) CMAKE_BUILD="$2"; shift 2 ;;
+	--out) OUT="$2"; shift 2 ;;
+	--advanced) ADVANCED=true; shift ;;
+	*) die "unknown option '$1' (expected --cmake-build DIR, --out PNG, --advanced)" ;;
+	esac
+done
+[ -f "$CMAKE_BUILD/native-shim/streamfx-obs.so" ] || die "no $CMAKE_BUILD/native-shim/streamfx-obs.so: run scripts/build.sh"
+[ -x "$BUILD_DIR/host/streamfx-host" ] || die "no $BUILD_DIR/host/streamfx-host: run scripts/build.sh"
+[ -f "$BUILD_DIR/models/default/manifest.json" ] || die "no $BUILD_DIR/models/default: run scripts/build.sh"
+command -v obs >/dev/null || die "obs (Debian obs-studio) is not installed"
+command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v import >/dev/null ||
+	die "needs Xvfb, xwininfo (x11-utils) and import (imagemagick)"
+node --experimental-websocket -e 'if (typeof WebSocket !== "function") process.exit(1)' 2>/dev/null ||
+	die "needs Node.js 20.10+ (WebSocket client)"
+
+SCRATCH="$(mktemp -d /tmp/streamfx-gui.XXXXXX)"
+XVFB_PID="" OBS_PID=""
+cleanup() {
+	# Only the processes this script started, by pid.
+	[ -n "$OBS_PID" ] && kill "$OBS_PID" 2>/dev/null && wait "$OBS_PID" 2>/dev/null
+	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# ---- The plugin, installed the way a user installs it -------------------------------------------
+export HOME="$SCRATCH/home"
+unset XDG_CONFIG_HOME
+PLUGIN="$HOME/.config/obs-studio/plugins/streamfx-obs"
+cmake --install "$CMAKE_BUILD" --prefix "$PLUGIN" >/dev/null
+cp -a "$BUILD_DIR/host/." "$PLUGIN/bin/64bit/"
+rm -f "$PLUGIN/bin/64bit/"*.dbg "$PLUGIN/bin/64bit/"*.pdb
+mkdir -p "$PLUGIN/data/models"
+cp -a "$BUILD_DIR/models/default" "$PLUGIN/data/models/default"
+
+# obs-websocket on, no first-run wizard, before the first start.
+mkdir -p "$HOME/.config/obs-studio"
+cat >"$HOME/.config/obs-studio/global.ini" <<'INI'
+[General]
+FirstRun=true
+[OBSWebSocket]
+ServerEnabled=true
+ServerPort=4455
+AuthRequired=false
+AlertsEnabled=false
+FirstLoad=false
+INI
+
+# ---- Display and OBS ------------------------------------------------------------------------------
+# -displayfd: Xvfb writes its display number once it accepts connections (no guessing, no sleep).
+exec {DISPLAY_FD}<> <(:)
+Xvfb -displayfd "$DISPLAY_FD" -screen 0 1200x2400x24 -nolisten tcp >"$SCRATCH/xvfb.log" 2>&1 &
+XVFB_PID=$!
+read -r -t 20 -u "$DISPLAY_FD" DISPLAY_NUMBER || die "Xvfb did not start within 20 s ($(cat "$SCRATCH/xvfb.log"))"
+export DISPLAY=":$DISPLAY_NUMBER"
+log "Xvfb on $DISPLAY"
+
+obs --disable-shutdown-check --disable-updater >"$SCRATCH/obs.log" 2>&1 &
+OBS_PID=$!
+log "obs started (pid $OBS_PID), log in the scratch folder"
+
+# ---- The websocket client -------------------------------------------------------------------------
+cat >"$SCRATCH/drive.mjs" <<'JS'
+// Connects to obs-websocket (retrying until OBS has started it, bounded), then runs the requests.
+const mode = process.argv[2];
+const advanced = process.argv[3] === "true";
+const deadline = Date.now() + 90000;
+const fail = (m) => { console.error("gui-screenshot: " + m); process.exit(1); };
+
+function connect() {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket("ws://127.0.0.1:4455", "obswebsocket.json");
+		ws.onerror = () => reject(new Error("connect failed"));
+		ws.onmessage = (e) => {
+			const m = JSON.parse(e.data);
+			if (m.op === 0) ws.send(JSON.stringify({ op: 1, d: { rpcVersion: 1, eventSubscriptions: 0 } }));
+			if (m.op === 2) resolve(ws);
+		};
+	});
+}
+
+let ws;
+while (!ws) {
+	try { ws = await connect(); }
+	catch { if (Date.now() > deadline) fail("obs-websocket did not answer on port 4455 within 90 s"); await new Promise(r => setTimeout(r, 250)); }
+}
+const pending = new Map();
+let next = 0;
+ws.onmessage = (e) => {
+	const m = JSON.parse(e.data);
+	if (m.op === 7 && pending.has(m.d.requestId)) { pending.get(m.d.requestId)(m.d); pending.delete(m.d.requestId); }
+};
+function request(type, data = {}) {
+	const id = String(++next);
+	return new Promise((resolve) => {
+		pending.set(id, resolve);
+		ws.send(JSON.stringify({ op: 6, d: { requestType: type, requestId: id, requestData: data } }));
+	}).then((d) => {
+		if (!d.requestStatus.result) fail(`${type} failed: ${d.requestStatus.code} ${d.requestStatus.comment ?? ""}`);
+		if (type !== "GetStats" && type !== "GetHotkeyList") console.log(`${type}: ok`);
+		return d.responseData ?? {};
+	});
+}
+
+if (mode === "frames") {
+	// Waits until OBS rendered N more frames (its own counter), bounded by the deadline.
+	const want = Number(process.argv[3]);
+	const start = (await request("GetStats")).renderTotalFrames;
+	while ((await request("GetStats")).renderTotalFrames < start + want)
+		if (Date.now() > deadline) fail(`OBS did not render ${want} frames`);
+	ws.close();
+	process.exit(0);
+}
+const version = await request("GetVersion");
+console.log(`OBS ${version.obsVersion}, obs-websocket ${version.obsWebSocketVersion}`);
+const scene = (await request("GetCurrentProgramScene")).currentProgramSceneName;
+await request("CreateInput", { sceneName: scene, inputName: "Camera", inputKind: "color_source_v3",
+	inputSettings: { color: 4282664004, width: 1280, height: 720 } });
+await request("CreateSourceFilter", { sourceName: "Camera", filterName: "StreamFx AI Effect",
+	filterKind: "streamfx_diffusion_filter", filterSettings: { prompt: "a person at a desk, soft light", resolution: 256 } });
+await request("SetSourceFilterSettings", { sourceName: "Camera", filterName: "StreamFx AI Effect",
+	filterSettings: { strength: 0.6, show_advanced: advanced } });
+// The filter registers its hotkeys on its first video tick after being added: wait for them.
+while (!(await request("GetHotkeyList")).hotkeys.includes("streamfx.style.next"))
+	if (Date.now() > deadline) fail("the filter's hotkeys never appeared in GetHotkeyList");
+await request("TriggerHotkeyByName", { hotkeyName: "streamfx.style.next" });
+const filter = await request("GetSourceFilter", { sourceName: "Camera", filterName: "StreamFx AI Effect" });
+console.log(`filter kind ${filter.filterKind}, settings ${JSON.stringify(filter.filterSettings)}`);
+if (filter.filterKind !== "streamfx_diffusion_filter") fail("the filter kind is not streamfx_diffusion_filter");
+if (filter.filterSettings.style_index !== 1) fail(`TriggerHotkeyByName streamfx.style.next left style_index at ${filter.filterSettings.style_index}`);
+const hotkeys = (await request("GetHotkeyList")).hotkeys.filter(h => h.startsWith("streamfx."));
+console.log(`streamfx hotkeys: ${hotkeys.join(" ")}`);
+await request("OpenInputFiltersDialog", { inputName: "Camera" });
+ws.close();
+JS
+node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" setup "$ADVANCED" ||
+	die "websocket steps failed (OBS log: $(tail -5 "$SCRATCH/obs.log"))"
+
+# ---- Wait for the dialog, then for the status line to show the running host ------------------------
+find_dialog() { xwininfo -root -tree | grep -m1 "Filters for 'Camera'" | awk '{print $1}'; }
+WIN=""
+for _ in $(seq 1 200); do # bounded: 200 polls of xwininfo
+	WIN="$(find_dialog)"
+	[ -n "$WIN" ] && break
+	xwininfo -root -tree >/dev/null # each poll is one X round trip; no sleep needed to bound it
+done
+[ -n "$WIN" ] || die "the filters dialog did not appear"
+log "filters dialog window $WIN"
+# No window manager on Xvfb: a few lines of Xlib make the dialog tall enough to show the panel.
+cat >"$SCRATCH/resize.c" <<'C'
+#include <X11/Xlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+	Display *d = XOpenDisplay(NULL);
+	if (!d || argc != 4)
+		return 1;
+	Window w = (Window)strtoul(argv[1], NULL, 0);
+	XMoveResizeWindow(d, w, 0, 0, (unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+	XSync(d, False);
+	XCloseDisplay(d);
+	return 0;
+}
+C
+cc -o "$SCRATCH/resize" "$SCRATCH/resize.c" -lX11 || die "could not build the window resizer (needs gcc and libx11-dev)"
+"$SCRATCH/resize" "$WIN" 1100 2400 || die "could not resize the dialog"
+# The host logs "model '...' ready" through the shim once the pack is loaded (bounded wait on the
+# log, which tail -F follows as it grows); then 90 rendered frames (3 s) so the once-a-second status
+# line shows fps and latency.
+if timeout 60 grep -q -m1 "host: model .* ready" <(tail -n +1 -F "$SCRATCH/obs.log" 2>/dev/null); then
+	log "host loaded the model"
+else
+	log "note: no 'host: model ... ready' line in the OBS output within 60 s"
+fi
+node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 90 || die "OBS stopped rendering"
+mkdir -p "$(dirname "$OUT")"
+import -window "$WIN" "$OUT"
+log "wrote $OUT (the filters dialog)"
+grep -h "\[streamfx-obs\]" "$SCRATCH/obs.log" | grep -v "unavailable" | tail -6 >&2 || true
