@@ -3,7 +3,7 @@
  * mismatch, hang and stall detection, every kind of malformed peer, bad settings, timing knobs from
  * the environment, prompt destroy, and OBS being killed (the host exits by itself, and what the
  * dead process left behind is cleaned up without touching a live link's objects).
- * usage: test-host-link <path of fake-host> */
+ * usage: test-host-link <path of fake-host> [<path of the real streamfx-host>] */
 #define _GNU_SOURCE 1
 
 #include "host-link.h"
@@ -442,16 +442,17 @@ static bool shm_exists(const char *name)
 /* OBS killed: the host notices the end of the control stream and exits by itself; the region (and
  * a socket) the dead process left are stale and cleaned up, a live link's are not. Runs first, while
  * this process has no other threads, because it forks. */
-static void test_obs_killed(void)
+static void test_obs_killed(const char *host_path)
 {
+	fprintf(stderr, "obs killed, host %s\n", host_path);
 	int pipefd[2];
 	CHECK(pipe(pipefd) == 0);
 	pid_t obs = fork();
 	if (obs == 0) {
 		close(pipefd[0]);
 		struct sfx_host_status st;
-		struct sfx_host_link *l = make(g_fake, "invert");
-		if (!wait_for(l, is_connected, 10000, &st) || !publish_one(l))
+		struct sfx_host_link *l = make(host_path, "invert");
+		if (!wait_for(l, is_connected, 20000, &st) || !publish_one(l))
 			_exit(3);
 		char shm[64], control[256], extra[256];
 		sfx_host_link_get_names(l, shm, sizeof(shm), control, sizeof(control));
@@ -529,11 +530,13 @@ static void test_destroy_while_starting(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: test-host-link <fake-host path>\n");
+		fprintf(stderr, "usage: test-host-link <fake-host path> [<streamfx-host path>]\n");
 		return 2;
 	}
 	g_fake = argv[1];
-	test_obs_killed();
+	test_obs_killed(g_fake);
+	if (argc > 2)
+		test_obs_killed(argv[2]);
 	struct sfx_host_link_config bad = {.host_path = g_fake, .max_width = 0, .max_height = 10};
 	CHECK(sfx_host_link_create(&bad) == NULL);
 	test_missing_binary();
