@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using StreamFx.Diffusion.Model;
 
 namespace StreamFx.Diffusion.Imaging;
@@ -6,17 +6,28 @@ namespace StreamFx.Diffusion.Imaging;
 /// <summary>
 /// Moves a frame between the shared-memory pixels (RGBA/BGRA bytes, any size) and the model's planar
 /// RGB float tensor (square, in the autoencoder's range), both ways, with the same crop/fit/stretch
-/// geometry. Sampling tables and scratch planes are built once per size; nothing is allocated per frame.
-/// Scaling and range conversion run through TensorPrimitives (SIMD); resampling is bilinear.
+/// geometry. Sampling tables and scratch rows are built once per size; nothing is allocated per frame.
+/// When the frame already has the model's size (the shim scales on the GPU first) every mapping is the
+/// identity and both directions are one SIMD pass per row (<see cref="ChannelPlanes"/>); otherwise
+/// resampling is separable bilinear, horizontal pass first, with the range conversion fused into the
+/// vertical pass.
 /// </summary>
 public sealed class FrameResampler
 {
     private readonly AxisMap _inX, _inY, _outX, _outY;
-    private readonly float[] _scratch;
+    // ToTensor: two horizontally resampled source rows (3 x ModelWidth, byte units; zero outside the valid run).
+    private readonly float[][] _inRows;
+    private readonly int[] _inRowIndex = [-1, -1];
+    // FromTensor: the tensor clamped to 0..255, two model rows resampled to frame width, and their vertical blend.
+    private readonly float[] _clamped;
+    private readonly float[][] _outRows;
+    private readonly int[] _outRowIndex = [-1, -1];
+    private readonly float[] _blended;
 
     public FrameResampler(int frameWidth, int frameHeight, int modelWidth, int modelHeight, FitMode fit)
     {
         if (frameWidth < 1 || frameHeight < 1) throw new ArgumentOutOfRangeException(nameof(frameWidth), $"frame size must be positive, found {frameWidth}x{frameHeight}");
+        if (modelWidth < 1 || modelHeight < 1) throw new ArgumentOutOfRangeException(nameof(modelWidth), $"model size must be positive, found {modelWidth}x{modelHeight}");
         FrameWidth = frameWidth;
         FrameHeight = frameHeight;
         ModelWidth = modelWidth;
@@ -31,7 +42,21 @@ public sealed class FrameResampler
         _inY = new AxisMap(modelHeight, frameHeight, ky, cy);
         _outX = new AxisMap(frameWidth, modelWidth, 1 / kx, -cx / kx);
         _outY = new AxisMap(frameHeight, modelHeight, 1 / ky, -cy / ky);
-        _scratch = new float[3 * modelWidth * modelHeight];
+        // Same size gives k = 1 and zero offsets whatever the fit; checked on the maps rather than assumed.
+        IsIdentity = _inX.IsIdentity && _inY.IsIdentity && _outX.IsIdentity && _outY.IsIdentity;
+        if (IsIdentity)
+        {
+            _inRows = [[], []];
+            _clamped = _blended = [];
+            _outRows = [[], []];
+        }
+        else
+        {
+            _inRows = [new float[3 * modelWidth], new float[3 * modelWidth]];
+            _clamped = new float[3 * modelWidth * modelHeight];
+            _outRows = [new float[3 * frameWidth], new float[3 * frameWidth]];
+            _blended = new float[3 * frameWidth];
+        }
     }
 
     public int FrameWidth { get; }
@@ -40,7 +65,15 @@ public sealed class FrameResampler
     public int ModelHeight { get; }
     public FitMode Fit { get; }
 
-    private static (int R, int G, int B) Offsets(PixelLayout layout) => layout == PixelLayout.Bgra ? (2, 1, 0) : (0, 1, 2);
+    /// <summary>Frame and model have the same size, so no resampling happens (the fast path).</summary>
+    public bool IsIdentity { get; }
+
+    // Pre: v -> (v + add) * mul. The subtraction of 127.5 is exact in float, so [-1,1] values near 0 keep
+    // their relative precision (v * 2/255 - 1 would cancel).
+    private static (float Add, float Mul) ToRange(ImageRange range) => range == ImageRange.ZeroToOne ? (0f, 1f / 255f) : (-127.5f, 1f / 127.5f);
+
+    // Post: t -> (t + add) * mul, then clamped to 0..255 and rounded half up.
+    private static (float Add, float Mul) FromRange(ImageRange range) => range == ImageRange.ZeroToOne ? (0f, 255f) : (1f, 127.5f);
 
     /// <summary>Frame bytes to a planar [3, H, W] tensor in <paramref name="range"/>; fit bars are black.</summary>
     public unsafe void ToTensor(ReadOnlySpan<byte> pixels, int rowBytes, PixelLayout layout, ImageRange range, Span<float> planar)
@@ -48,71 +81,70 @@ public sealed class FrameResampler
         CheckFrame(pixels.Length, rowBytes);
         int plane = ModelWidth * ModelHeight, mw = ModelWidth;
         if (planar.Length != 3 * plane) throw new ArgumentException($"tensor must hold {3 * plane} values, found {planar.Length}");
-        var (ro, go, bo) = Offsets(layout);
-        // Separable: each needed source row is resampled horizontally once (kept for the next model row),
-        // then two such rows are blended vertically with SIMD.
-        _rowIndex[0] = _rowIndex[1] = -1;
+        var (add, mul) = ToRange(range);
         fixed (byte* src = pixels)
+        fixed (float* dst = planar)
         {
+            // Planes by byte position in the pixel: byte 0 is R in RGBA, B in BGRA.
+            float* d0 = layout == PixelLayout.Bgra ? dst + 2 * plane : dst, d1 = dst + plane, d2 = layout == PixelLayout.Bgra ? dst : dst + 2 * plane;
+            if (IsIdentity)
+            {
+                for (int y = 0; y < ModelHeight; y++)
+                    ChannelPlanes.Split(src + (long)y * rowBytes, mw, d0 + y * mw, d1 + y * mw, d2 + y * mw, add, mul);
+                return;
+            }
+            // Separable: each needed source row is resampled horizontally once (kept for the next model row),
+            // then two such rows are blended vertically and converted to the range in one SIMD pass.
+            _inRowIndex[0] = _inRowIndex[1] = -1;
+            float black = (0f + add) * mul;
             for (int y = 0; y < ModelHeight; y++)
             {
                 int row = y * mw;
                 if (!_inY.Valid[y])
                 {
-                    planar.Slice(row, mw).Clear(); planar.Slice(plane + row, mw).Clear(); planar.Slice(2 * plane + row, mw).Clear();
+                    ChannelPlanes.Fill(d0 + row, mw, black);
+                    ChannelPlanes.Fill(d1 + row, mw, black);
+                    ChannelPlanes.Fill(d2 + row, mw, black);
                     continue;
                 }
-                Span<float> top = HorizontalRow(src, rowBytes, _inY.I0[y], -1, ro, go, bo);
-                Span<float> bottom = HorizontalRow(src, rowBytes, _inY.I1[y], _inY.I0[y], ro, go, bo);
-                float wy = _inY.W[y];
-                for (int c = 0; c < 3; c++)
+                fixed (float* top = InRow(src, rowBytes, _inY.I0[y], -1))
+                fixed (float* bottom = InRow(src, rowBytes, _inY.I1[y], _inY.I0[y]))
                 {
-                    Span<float> dst = planar.Slice(c * plane + row, mw);
-                    TensorPrimitives.Multiply(top.Slice(c * mw, mw), 1 - wy, dst);
-                    if (wy != 0) TensorPrimitives.MultiplyAdd(bottom.Slice(c * mw, mw), wy, dst, dst);
+                    float w1 = _inY.W[y], w0 = _inY.W0[y];
+                    ChannelPlanes.Blend(top, bottom, w0, w1, add, mul, d0 + row, mw);
+                    ChannelPlanes.Blend(top + mw, bottom + mw, w0, w1, add, mul, d1 + row, mw);
+                    ChannelPlanes.Blend(top + 2 * mw, bottom + 2 * mw, w0, w1, add, mul, d2 + row, mw);
                 }
             }
-        }
-        // 0..255 to the model range, vectorised over the whole tensor.
-        if (range == ImageRange.ZeroToOne) TensorPrimitives.Multiply(planar, 1f / 255f, planar);
-        else
-        {
-            TensorPrimitives.Multiply(planar, 2f / 255f, planar);
-            TensorPrimitives.Add(planar, -1f, planar);
         }
     }
 
-    private readonly float[][] _rows = [[], []];
-    private readonly int[] _rowIndex = [-1, -1];
-
-    // Horizontally resampled source row (3 planes of ModelWidth). Two rows are kept so consecutive model
-    // rows that share a source row do not resample it again; the row <paramref name="keep"/> is never evicted.
-    private unsafe Span<float> HorizontalRow(byte* src, int rowBytes, int sourceRow, int keep, int ro, int go, int bo)
+    // Horizontally resampled source row (3 planes of ModelWidth by byte position, byte units). Two rows are
+    // kept so consecutive model rows sharing a source row do not resample it again; <paramref name="keep"/>
+    // is never evicted. Columns outside the valid run stay zero from allocation.
+    private unsafe float[] InRow(byte* src, int rowBytes, int sourceRow, int keep)
     {
+        if (_inRowIndex[0] == sourceRow) return _inRows[0];
+        if (_inRowIndex[1] == sourceRow) return _inRows[1];
+        int victim = _inRowIndex[0] == keep ? 1 : 0;
+        _inRowIndex[victim] = sourceRow;
         int mw = ModelWidth;
-        if (_rows[0].Length != 3 * mw) { _rows[0] = new float[3 * mw]; _rows[1] = new float[3 * mw]; _rowIndex[0] = _rowIndex[1] = -1; }
-        if (_rowIndex[0] == sourceRow) return _rows[0];
-        if (_rowIndex[1] == sourceRow) return _rows[1];
-        int victim = _rowIndex[0] == keep ? 1 : 0;
-        _rowIndex[victim] = sourceRow;
         byte* line = src + (long)sourceRow * rowBytes;
-        fixed (float* dst = _rows[victim])
+        fixed (float* dst = _inRows[victim])
         fixed (int* x0 = _inX.I0, x1 = _inX.I1)
-        fixed (float* wx = _inX.W)
-        fixed (bool* valid = _inX.Valid)
+        fixed (float* wx0 = _inX.W0, wx1 = _inX.W)
         {
-            float* r = dst, g = dst + mw, b = dst + 2 * mw;
-            for (int x = 0; x < mw; x++)
+            float* r0 = dst, r1 = dst + mw, r2 = dst + 2 * mw;
+            for (int x = _inX.First; x < _inX.End; x++)
             {
-                if (!valid[x]) { r[x] = 0; g[x] = 0; b[x] = 0; continue; }
-                byte* p0 = line + x0[x] * 4, p1 = line + x1[x] * 4;
-                float w1 = wx[x], w0 = 1 - w1;
-                r[x] = w0 * p0[ro] + w1 * p1[ro];
-                g[x] = w0 * p0[go] + w1 * p1[go];
-                b[x] = w0 * p0[bo] + w1 * p1[bo];
+                uint p0 = Unsafe.ReadUnaligned<uint>(line + 4 * x0[x]), p1 = Unsafe.ReadUnaligned<uint>(line + 4 * x1[x]);
+                float w0 = wx0[x], w1 = wx1[x];
+                r0[x] = w0 * (int)(p0 & 0xFF) + w1 * (int)(p1 & 0xFF);
+                r1[x] = w0 * (int)((p0 >> 8) & 0xFF) + w1 * (int)((p1 >> 8) & 0xFF);
+                r2[x] = w0 * (int)((p0 >> 16) & 0xFF) + w1 * (int)((p1 >> 16) & 0xFF);
             }
         }
-        return _rows[victim];
+        return _inRows[victim];
     }
 
     /// <summary>
@@ -123,68 +155,82 @@ public sealed class FrameResampler
     {
         CheckFrame(input.Length, rowBytes);
         CheckFrame(output.Length, rowBytes);
-        int plane = ModelWidth * ModelHeight, mw = ModelWidth;
+        int plane = ModelWidth * ModelHeight, mw = ModelWidth, fw = FrameWidth;
         if (planar.Length != 3 * plane) throw new ArgumentException($"tensor must hold {3 * plane} values, found {planar.Length}");
-        Span<float> s = _scratch;
-        // To 0..255 plus 0.5 (so truncation rounds), clamped: vectorised over the whole tensor.
-        if (range == ImageRange.ZeroToOne) TensorPrimitives.Multiply(planar, 255f, s);
-        else
-        {
-            TensorPrimitives.Add(planar, 1f, s);
-            TensorPrimitives.Multiply(s, 127.5f, s);
-        }
-        TensorPrimitives.Max(s, 0f, s);
-        TensorPrimitives.Min(s, 255f, s);
-        TensorPrimitives.Add(s, 0.5f, s);
-        var (ro, go, bo) = Offsets(layout);
-        Span<float> blended = _blendRow.Length == 3 * mw ? _blendRow : (_blendRow = new float[3 * mw]);
-        int lastTop = -1, lastBottom = -1;
-        float lastW = -1;
+        var (add, mul) = FromRange(range);
+        fixed (float* tensor = planar)
         fixed (byte* inBase = input, outBase = output)
-        fixed (float* rowPtr = _blendRow)
-        fixed (int* x0 = _outX.I0, x1 = _outX.I1)
-        fixed (float* wx = _outX.W)
-        fixed (bool* valid = _outX.Valid)
         {
-            for (int y = 0; y < FrameHeight; y++)
+            float* t0 = layout == PixelLayout.Bgra ? tensor + 2 * plane : tensor, t1 = tensor + plane, t2 = layout == PixelLayout.Bgra ? tensor : tensor + 2 * plane;
+            if (IsIdentity)
             {
-                byte* inRow = inBase + (long)y * rowBytes;
-                byte* outRow = outBase + (long)y * rowBytes;
-                if (!_outY.Valid[y])
+                for (int y = 0; y < FrameHeight; y++)
+                    ChannelPlanes.Merge(t0 + y * mw, t1 + y * mw, t2 + y * mw, fw, inBase + (long)y * rowBytes, outBase + (long)y * rowBytes, add, mul);
+                return;
+            }
+            // Clamp first (as a pixel of the model's image), then resample: horizontal pass per model row
+            // (cached), vertical blend per frame row, then round and interleave with the input's alpha.
+            fixed (float* clamped = _clamped)
+            fixed (float* blended = _blended)
+            {
+                ChannelPlanes.Clamp(t0, clamped, plane, add, mul);
+                ChannelPlanes.Clamp(t1, clamped + plane, plane, add, mul);
+                ChannelPlanes.Clamp(t2, clamped + 2 * plane, plane, add, mul);
+                _outRowIndex[0] = _outRowIndex[1] = -1;
+                int first = _outX.First, count = _outX.End - _outX.First;
+                for (int y = 0; y < FrameHeight; y++)
                 {
-                    Buffer.MemoryCopy(inRow, outRow, FrameWidth * 4, FrameWidth * 4);
-                    continue;
-                }
-                int top = _outY.I0[y], bottom = _outY.I1[y];
-                float wy = _outY.W[y];
-                if (top != lastTop || bottom != lastBottom || wy != lastW)
-                {
-                    for (int c = 0; c < 3; c++)
+                    byte* inRow = inBase + (long)y * rowBytes;
+                    byte* outRow = outBase + (long)y * rowBytes;
+                    if (!_outY.Valid[y] || count == 0)
                     {
-                        Span<float> dst = blended.Slice(c * mw, mw);
-                        TensorPrimitives.Multiply(s.Slice(c * plane + top * mw, mw), 1 - wy, dst);
-                        if (wy != 0) TensorPrimitives.MultiplyAdd(s.Slice(c * plane + bottom * mw, mw), wy, dst, dst);
+                        Buffer.MemoryCopy(inRow, outRow, fw * 4, fw * 4);
+                        continue;
                     }
-                    (lastTop, lastBottom, lastW) = (top, bottom, wy);
-                }
-                float* r = rowPtr, g = rowPtr + mw, b = rowPtr + 2 * mw;
-                for (int x = 0; x < FrameWidth; x++)
-                {
-                    byte* o = outRow + x * 4;
-                    byte* i = inRow + x * 4;
-                    if (!valid[x]) { *(uint*)o = *(uint*)i; continue; }
-                    int a = x0[x], e = x1[x];
-                    float w1 = wx[x], w0 = 1 - w1;
-                    o[ro] = (byte)(w0 * r[a] + w1 * r[e]);
-                    o[go] = (byte)(w0 * g[a] + w1 * g[e]);
-                    o[bo] = (byte)(w0 * b[a] + w1 * b[e]);
-                    o[3] = i[3];
+                    // Pixels left and right of the model's image pass through.
+                    if (first > 0) Buffer.MemoryCopy(inRow, outRow, first * 4, first * 4);
+                    if (_outX.End < fw) Buffer.MemoryCopy(inRow + 4 * _outX.End, outRow + 4 * _outX.End, (fw - _outX.End) * 4, (fw - _outX.End) * 4);
+                    float w1 = _outY.W[y], w0 = _outY.W0[y];
+                    fixed (float* top = OutRow(clamped, _outY.I0[y], -1))
+                    fixed (float* bottom = OutRow(clamped, _outY.I1[y], _outY.I0[y]))
+                    {
+                        float* rows = top;
+                        if (w1 != 0)
+                        {
+                            for (int c = 0; c < 3; c++)
+                                ChannelPlanes.Blend(top + c * fw + first, bottom + c * fw + first, w0, w1, 0f, 1f, blended + c * fw + first, count);
+                            rows = blended;
+                        }
+                        ChannelPlanes.Merge(rows + first, rows + fw + first, rows + 2 * fw + first, count, inRow + 4 * first, outRow + 4 * first, 0f, 1f);
+                    }
                 }
             }
         }
     }
 
-    private float[] _blendRow = [];
+    // Model row of the clamped tensor resampled to frame width (3 planes by byte position), over the valid
+    // run of columns only; cached like InRow.
+    private unsafe float[] OutRow(float* clamped, int modelRow, int keep)
+    {
+        if (_outRowIndex[0] == modelRow) return _outRows[0];
+        if (_outRowIndex[1] == modelRow) return _outRows[1];
+        int victim = _outRowIndex[0] == keep ? 1 : 0;
+        _outRowIndex[victim] = modelRow;
+        int mw = ModelWidth, fw = FrameWidth, plane = ModelWidth * ModelHeight;
+        fixed (float* dst = _outRows[victim])
+        fixed (int* x0 = _outX.I0, x1 = _outX.I1)
+        fixed (float* wx0 = _outX.W0, wx1 = _outX.W)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                float* s = clamped + c * plane + modelRow * mw;
+                float* d = dst + c * fw;
+                for (int x = _outX.First; x < _outX.End; x++)
+                    d[x] = wx0[x] * s[x0[x]] + wx1[x] * s[x1[x]];
+            }
+        }
+        return _outRows[victim];
+    }
 
     private void CheckFrame(int length, int rowBytes)
     {

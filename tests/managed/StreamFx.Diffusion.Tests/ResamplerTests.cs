@@ -96,18 +96,21 @@ public class ResamplerTests
     }
 
     [Theory]
-    [InlineData(37, 23, 16, FitMode.Stretch)]
-    [InlineData(37, 23, 16, FitMode.Crop)]
-    [InlineData(20, 50, 32, FitMode.Crop)]   // upscaling: source rows shared by several model rows
-    [InlineData(13, 29, 24, FitMode.Fit)]
-    public void ToTensorMatchesDirectBilinear(int w, int h, int m, FitMode fit)
+    [InlineData(37, 23, 16, FitMode.Stretch, PixelLayout.Rgba, ImageRange.ZeroToOne)]
+    [InlineData(37, 23, 16, FitMode.Crop, PixelLayout.Rgba, ImageRange.ZeroToOne)]
+    [InlineData(20, 50, 32, FitMode.Crop, PixelLayout.Rgba, ImageRange.ZeroToOne)]   // upscaling: source rows shared by several model rows
+    [InlineData(13, 29, 24, FitMode.Fit, PixelLayout.Rgba, ImageRange.ZeroToOne)]
+    [InlineData(37, 23, 16, FitMode.Crop, PixelLayout.Bgra, ImageRange.MinusOneToOne)]
+    [InlineData(29, 13, 24, FitMode.Fit, PixelLayout.Bgra, ImageRange.MinusOneToOne)] // bars are black: -1
+    [InlineData(64, 48, 40, FitMode.Stretch, PixelLayout.Bgra, ImageRange.ZeroToOne)]
+    public void ToTensorMatchesDirectBilinear(int w, int h, int m, FitMode fit, PixelLayout layout, ImageRange range)
     {
         int rowBytes = w * 4 + 8;
         var px = new byte[rowBytes * h];
         new Random(w * 1000 + h).NextBytes(px);
         var r = new FrameResampler(w, h, m, m, fit);
         var t = new float[3 * m * m];
-        r.ToTensor(px, rowBytes, PixelLayout.Rgba, ImageRange.ZeroToOne, t);
+        r.ToTensor(px, rowBytes, layout, range, t);
         double kx = (double)m / w, ky = (double)m / h;
         if (fit == FitMode.Crop) kx = ky = Math.Max(kx, ky);
         if (fit == FitMode.Fit) kx = ky = Math.Min(kx, ky);
@@ -118,7 +121,9 @@ public class ResamplerTests
                 {
                     double sx = (x + 0.5 - ox) / kx - 0.5, sy = (y + 0.5 - oy) / ky - 0.5;
                     bool inside = sx >= -0.5 - 1e-9 && sx <= w - 0.5 + 1e-9 && sy >= -0.5 - 1e-9 && sy <= h - 0.5 + 1e-9;
-                    double expected = inside ? Sample(px, w, h, rowBytes, sx, sy, c) / 255 : 0;
+                    int channel = layout == PixelLayout.Bgra ? 2 - c : c;
+                    double v = inside ? Sample(px, w, h, rowBytes, sx, sy, channel) : 0;
+                    double expected = range == ImageRange.ZeroToOne ? v / 255 : v / 127.5 - 1;
                     Assert.True(Math.Abs(expected - t[c * m * m + y * m + x]) < 1e-4, $"c{c} ({x},{y}): expected {expected}, found {t[c * m * m + y * m + x]}");
                 }
     }
