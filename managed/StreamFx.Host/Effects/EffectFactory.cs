@@ -10,6 +10,12 @@ public static class EffectFactory
     public const string ImageEffectKind = "image-effect";
     public const string StreamDiffusionKind = DiffusionManifest.Kind;
 
+    /// <summary>
+    /// ONNX Runtime threads per CPU-run model: one core is left to OBS, whose graphics thread must
+    /// never wait (on a 2-core machine a host using both made OBS lag a frame in two).
+    /// </summary>
+    public static int IntraOpThreads => Math.Max(1, Environment.ProcessorCount - 1);
+
     /// <summary>The real <see cref="EffectLoader"/>: never throws for a bad folder; the error names the file.</summary>
     public static EffectLoad Create(EffectRequest request)
     {
@@ -43,7 +49,7 @@ public static class EffectFactory
                 }
 
             case StreamDiffusionKind:
-                var options = new EffectOptions { Log = request.Log, StatusMessage = request.Progress };
+                var options = new EffectOptions { Log = request.Log, StatusMessage = request.Progress, IntraOpThreads = IntraOpThreads };
                 try
                 {
                     var pipeline = new StreamDiffusionEffect(modelDir, request.Settings, options);
