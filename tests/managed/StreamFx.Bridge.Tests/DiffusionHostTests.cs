@@ -239,14 +239,16 @@ public sealed class DiffusionHostTests(DiffusionPacks packs) : IClassFixture<Dif
             Assert.Equal(turbo, await FrameAsync(shim, seq, input));
         }
 
-        // STATUS keeps saying "loading" (at least once a second) with the time so far.
+        // STATUS keeps saying "loading" (at least once a second) with the time so far and the loader's progress line.
         double elapsed = 0;
         for (int seen = 0; seen < 2;)
         {
             JsonElement status = await shim.ReadStatusAsync("loading");
+            Assert.Equal("other64", status.GetProperty("model").GetString());
             if (status.TryGetProperty("elapsed_s", out JsonElement e) && e.GetDouble() > elapsed)
             {
                 elapsed = e.GetDouble();
+                Assert.Equal(RecordingLoader.HeldProgress, status.GetProperty("progress").GetString());
                 seen++;
             }
         }

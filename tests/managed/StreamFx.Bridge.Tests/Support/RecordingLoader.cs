@@ -16,6 +16,9 @@ public sealed class RecordingLoader
     private readonly ConcurrentDictionary<string, TaskCompletionSource<TrackedEffect>> _finished = new();
     private int _calls;
 
+    /// <summary>The progress line a held load reports (as a TensorRT build reports its progress).</summary>
+    public const string HeldProgress = "held by the test";
+
     /// <summary>Loads asked for so far.</summary>
     public int Calls => Volatile.Read(ref _calls);
 
@@ -32,10 +35,13 @@ public sealed class RecordingLoader
     public EffectLoad Load(EffectRequest request)
     {
         Interlocked.Increment(ref _calls);
-        if (request.ModelDir is not null && _gates.TryGetValue(request.ModelDir, out TaskCompletionSource? gate)
-            && !gate.Task.Wait(ShimSession.Timeout))
+        if (request.ModelDir is not null && _gates.TryGetValue(request.ModelDir, out TaskCompletionSource? gate))
         {
-            throw new TimeoutException($"the test never opened the gate for '{request.ModelDir}'");
+            request.Progress?.Invoke(HeldProgress);
+            if (!gate.Task.Wait(ShimSession.Timeout))
+            {
+                throw new TimeoutException($"the test never opened the gate for '{request.ModelDir}'");
+            }
         }
 
         EffectLoad load = EffectFactory.Create(request);
