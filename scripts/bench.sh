@@ -11,6 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "${SFX_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$REPO_ROOT/scripts/build.sh"
@@ -52,10 +53,14 @@ run rt1080 240 "$BENCH_C/sfx-bench-roundtrip" --host "$HOST" --width 1920 --heig
 	--out "$RESULTS" --name rt1080
 
 log "2. filter cost on OBS's graphics thread (headless libobs, 1920x1080 at 60 fps)"
+# libobs needs an X display: the caller's, else a private Xvfb (as lib.sh's with_display, but as a
+# command that `timeout` can run).
+display=()
+[ -n "${DISPLAY:-}" ] || display=(xvfb-run -a -s "-screen 0 1280x720x24")
 obs_bench() {
 	local name="$1"
 	shift
-	run "$name" 180 with_display "$BENCH_C/sfx-bench-obs" --module "$MODULE" --data "$DATA" --out "$RESULTS" \
+	run "$name" 300 "${display[@]}" "$BENCH_C/sfx-bench-obs" --module "$MODULE" --data "$DATA" --out "$RESULTS" \
 		--name "$name" --size 1920x1080 --fps 60 --resolution 512 "$@"
 }
 obs_bench obs-nofilter --config no-filter --shown-frames no --frames 900
@@ -94,6 +99,7 @@ git diff --quiet HEAD -- native-shim managed tests scripts 2>/dev/null || commit
 	echo "libobs=$(pkg-config --modversion libobs 2>/dev/null || echo '?')"
 	echo "gl=${gl:-?}"
 	echo "gpu=$gpu"
+	echo "load=$load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (1/5/15-minute load averages)"
 } >"$RESULTS/machine.txt"
 
 log "writing docs/benchmarks.md and docs/img/bench-*.png"

@@ -196,12 +196,14 @@ int main(int argc, char **argv)
 		memcpy(px, &stamp, sizeof(stamp));
 		memcpy(px + bytes - sizeof(stamp), &stamp, sizeof(stamp));
 		uint64_t t_pub = sfx_monotonic_ns();
-		uint32_t seq = sfx_host_link_input_publish(link, width, height, (uint32_t)row_bytes, SFX_PIXEL_RGBA8, t_pub);
+		uint32_t seq =
+		    sfx_host_link_input_publish(link, width, height, (uint32_t)row_bytes, SFX_PIXEL_RGBA8, t_pub);
 		struct sfx_frame_view view;
 		if (!wait_output(link, seq, &view)) {
 			struct sfx_host_status st;
 			sfx_host_link_get_status(link, &st);
-			fprintf(stderr, "sfx-bench-roundtrip: no output for frame %u (sequence %" PRIu32 ") within %d ms: %s\n",
+			fprintf(stderr,
+				"sfx-bench-roundtrip: no output for frame %u (sequence %" PRIu32 ") within %d ms: %s\n",
 				f, seq, FRAME_LIMIT_MS, st.last_error);
 			ok = false;
 			break;
@@ -232,12 +234,13 @@ int main(int argc, char **argv)
 	}
 
 	char series_name[256];
-	printf("%s: %ux%u frames=%zu warmup=%u seconds=%.1f stamp_errors=%" PRIu64 " frame_errors=%" PRIu64 "\n",
-	       name, width, height, rt.count, warmup, seconds, stamp_errors, frame_errors);
+	printf("%s: %ux%u frames=%zu warmup=%u seconds=%.1f stamp_errors=%" PRIu64 " frame_errors=%" PRIu64 "\n", name,
+	       width, height, rt.count, warmup, seconds, stamp_errors, frame_errors);
 	const struct {
 		const struct sample_series *s;
 		const char *suffix;
-	} outputs[] = {{&rt, "roundtrip"}, {&rt_fill, "roundtrip-fill"}, {&copy2, "memcpy2"}, {&host_us, "host-process"}};
+	} outputs[] = {
+	    {&rt, "roundtrip"}, {&rt_fill, "roundtrip-fill"}, {&copy2, "memcpy2"}, {&host_us, "host-process"}};
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
 		snprintf(series_name, sizeof(series_name), "%s-%s", name, outputs[i].suffix);
 		series_print(outputs[i].s, series_name);

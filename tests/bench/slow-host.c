@@ -130,8 +130,8 @@ int main(int argc, char **argv)
 
 	uint8_t msg[256];
 	uint32_t out_seq = 0;
-	if (!queue(msg, sfx_msg_encode_hello(msg, sizeof(msg), SFX_PROTOCOL_MAJOR, SFX_PROTOCOL_MINOR,
-					     (uint32_t)getpid())))
+	if (!queue(msg,
+		   sfx_msg_encode_hello(msg, sizeof(msg), SFX_PROTOCOL_MAJOR, SFX_PROTOCOL_MINOR, (uint32_t)getpid())))
 		return 5;
 	char status[128];
 	snprintf(status, sizeof(status), "{\"state\":\"ready\",\"provider\":\"bench-slow-host\",\"latency_ms\":%d}",
@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 			while (off < (size_t)n) {
 				struct sfx_msg m;
 				size_t used;
-				int r = sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
+				int r =
+				    sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
 				off += used;
 				if (r < 0) {
 					fprintf(stderr, "slow-host: protocol violation: %s\n", err);
