@@ -4,7 +4,6 @@
 #include "pattern-source.h"
 #include "test-pattern.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -52,6 +51,11 @@ struct run {
 	uint16_t resume_after;
 	bool resumed;
 	uint64_t resumed_ns;
+
+	/* Main thread only. */
+	char *ipc_names; /* newline-separated, see fault_result.ipc_names */
+	size_t ipc_len;
+	int64_t last_named_pid;
 };
 
 static void fail_locked(struct run *x, const char *fmt, ...)
@@ -234,6 +238,51 @@ static bool pred_new_pid(struct run *x, void *arg)
 
 /* ---- Processes -------------------------------------------------------------------------------- */
 
+static void remember_name(struct run *x, const char *path)
+{
+	size_t n = strlen(path);
+	/* Already known (the region stays the same for the whole link)? */
+	for (const char *p = x->ipc_names; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		if ((size_t)(nl - p) == n && strncmp(p, path, n) == 0)
+			return;
+		p = nl + 1;
+	}
+	x->ipc_names = realloc(x->ipc_names, x->ipc_len + n + 2);
+	memcpy(x->ipc_names + x->ipc_len, path, n);
+	x->ipc_len += n;
+	x->ipc_names[x->ipc_len++] = '\n';
+	x->ipc_names[x->ipc_len] = '\0';
+}
+
+/* Reads "--shm <name> --control <path>" from a host's command line (it must still be alive). */
+static void remember_host_names(struct run *x, int64_t pid)
+{
+	if (pid <= 0 || pid == x->last_named_pid)
+		return;
+	char path[64], args[4096];
+	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return;
+	size_t n = fread(args, 1, sizeof(args) - 1, f);
+	fclose(f);
+	args[n] = '\0';
+	x->last_named_pid = pid;
+	const char *prev = NULL;
+	for (size_t i = 0; i < n; i += strlen(args + i) + 1) {
+		const char *arg = args + i;
+		if (prev && strcmp(prev, "--shm") == 0) {
+			char shm[128];
+			snprintf(shm, sizeof(shm), "/dev/shm/%s", arg[0] == '/' ? arg + 1 : arg);
+			remember_name(x, shm);
+		} else if (prev && strcmp(prev, "--control") == 0) {
+			remember_name(x, arg);
+		}
+		prev = arg;
+	}
+}
+
 /* A pidfd for `pid`, only if it is our own child: an unreaped child's pid cannot be reused, so the
  * signal cannot reach an unrelated process. -1 when it is not (any more). */
 static int child_pidfd(long long pid)
@@ -361,6 +410,7 @@ static bool fault_cycle(struct run *x, bool hang, bool startup_kill, uint32_t *f
 {
 	struct link_view v = read_link(x);
 	int fd = child_pidfd(v.host_pid);
+	remember_host_names(x, v.host_pid);
 	if (fd < 0) {
 		FAIL(x, "host pid %lld (link state %lld) is not a child of OBS", v.host_pid, v.link_state);
 		return false;
@@ -405,6 +455,7 @@ static bool fault_cycle(struct run *x, bool hang, bool startup_kill, uint32_t *f
 		la.pid_other_than = v.host_pid;
 		if (wait_frames(x, pred_new_pid, &la, RESUME_LIMIT_FRAMES, "replacement host spawned")) {
 			int fd2 = child_pidfd(la.seen.host_pid);
+			remember_host_names(x, la.seen.host_pid);
 			if (fd2 >= 0) {
 				struct link_arg lb = {.x = x, .restarts_above = la.seen.restarts};
 				if (pidfd_signal(fd2, SIGKILL)) {
@@ -479,8 +530,10 @@ bool fault_injection_run(obs_source_t *source, obs_source_t *filter, const struc
 	if (ok && o->lifecycle)
 		ok = lifecycle_phase(&x, scene, item, false);
 
+	remember_host_names(&x, read_link(&x).host_pid);
 	obs_set_output_source(0, NULL);
 	obs_remove_raw_video_callback(on_frame, &x);
+	r->ipc_names = x.ipc_names;
 	r->frames = x.frames;
 	r->obs_frames = obs_get_total_frames() - obs_frames0;
 	r->obs_lagged = obs_get_lagged_frames() - obs_lagged0;
@@ -494,79 +547,18 @@ bool fault_injection_run(obs_source_t *source, obs_source_t *filter, const struc
 
 /* ---- IPC objects ------------------------------------------------------------------------------ */
 
-static int compare_names(const void *a, const void *b)
+char *ipc_objects_left(const char *names)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void list_dir(const char *dir, const char *prefix, const char *suffix, char ***names, size_t *n, size_t *cap)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name), sl = strlen(suffix);
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < sl || strcmp(e->d_name + len - sl, suffix))
-			continue;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			*names = realloc(*names, *cap * sizeof(char *));
-		}
-		char *full = malloc(strlen(dir) + len + 2);
-		sprintf(full, "%s/%s", dir, e->d_name);
-		(*names)[(*n)++] = full;
-	}
-	closedir(d);
-}
-
-char *ipc_objects_snapshot(void)
-{
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	list_dir("/dev/shm", "streamfx-", "", &names, &n, &cap);
-	char dir[512];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/streamfx-obs", xdg);
-	else
-		snprintf(dir, sizeof(dir), "/tmp/streamfx-obs-%u", (unsigned)geteuid());
-	list_dir(dir, "", ".sock", &names, &n, &cap);
-	if (n)
-		qsort(names, n, sizeof(char *), compare_names);
-	size_t total = 1;
-	for (size_t i = 0; i < n; i++)
-		total += strlen(names[i]) + 1;
-	char *out = malloc(total);
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		strcat(out, names[i]);
-		strcat(out, "\n");
-		free(names[i]);
-	}
-	free(names);
-	return out;
-}
-
-char *ipc_objects_new(const char *before, const char *after)
-{
-	char *out = calloc(1, strlen(after) + 1);
-	const char *p = after;
-	while (*p) {
+	char *out = calloc(1, strlen(names ? names : "") + 1);
+	for (const char *p = names; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		bool found = false;
-		for (const char *q = before; *q;) {
-			const char *qn = strchr(q, '\n');
-			size_t ql = qn ? (size_t)(qn - q) : strlen(q);
-			if (ql == len && strncmp(p, q, len) == 0) {
-				found = true;
-				break;
-			}
-			q += ql + (qn ? 1 : 0);
-		}
-		if (!found) {
-			strncat(out, p, len + (nl ? 1 : 0));
+		char path[4096];
+		snprintf(path, sizeof(path), "%.*s", (int)len, p);
+		struct stat st;
+		if (lstat(path, &st) == 0) {
+			strcat(out, path);
+			strcat(out, "\n");
 		}
 		p += len + (nl ? 1 : 0);
 	}

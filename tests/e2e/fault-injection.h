@@ -38,6 +38,10 @@ struct fault_result {
 	uint64_t hang_detect_ms_max;           /* SIGSTOP → the shim noticed */
 	uint32_t max_children;                 /* most child processes seen at once */
 	uint32_t obs_frames, obs_lagged;       /* OBS's own counters over the run */
+	/* Every region and control socket given to a host during the run (read from the hosts' command
+	 * lines), newline-separated: after OBS shut down none may exist. Only this process's objects, so
+	 * other tests running at the same time do not count. free() it. */
+	char *ipc_names;
 };
 
 /* Runs the whole scenario on `source` (which carries `filter`); OBS must be running with the module
@@ -45,9 +49,6 @@ struct fault_result {
 bool fault_injection_run(obs_source_t *source, obs_source_t *filter, const struct fault_options *options,
 			 struct fault_result *result);
 
-/* Frame regions ("streamfx-<hex>" in /dev/shm) and control sockets ("<hex>.sock" in the per-user
- * runtime folder) that exist now, as one sorted, newline-separated list; free() it. */
-char *ipc_objects_snapshot(void);
-
-/* Names in `after` that are not in `before`, newline-separated ("" when none); free() it. */
-char *ipc_objects_new(const char *before, const char *after);
+/* Of the newline-separated paths in `names`, those that still exist (newline-separated, "" when
+ * none); free() it. */
+char *ipc_objects_left(const char *names);

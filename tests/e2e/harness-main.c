@@ -610,7 +610,6 @@ int main(int argc, char **argv)
 			return 2;
 	}
 
-	char *ipc_before = NULL;
 	if (o->mode == MODE_FAULT) {
 		/* Fast restarts so 100 cycles fit in a test; production uses 250 ms doubling to 8 s. The
 		 * hang bound stays at its production value. An explicit environment wins. */
@@ -624,7 +623,6 @@ int main(int argc, char **argv)
 		printf("fault: seed %u, %u kills, %u freezes, backoff %s..%s ms, hang bound %d ms\n", o->fault.seed,
 		       o->fault.kill_cycles, o->fault.hang_cycles, getenv("STREAMFX_RESTART_BACKOFF_MS"),
 		       getenv("STREAMFX_RESTART_BACKOFF_MAX_MS"), o->fault.hang_bound_ms);
-		ipc_before = ipc_objects_snapshot();
 	}
 
 	Display *display = NULL;
@@ -683,14 +681,16 @@ int main(int argc, char **argv)
 		       fault_result.hang_detect_ms_max, fault_result.max_children);
 		/* OBS rendered on throughout: its output reached us frame for frame (a few may still be in
 		 * the output queue when the callback is removed), and the render loop did not fall behind
-		 * (lagged frames are renders it skipped; 1% allows for a loaded test machine). */
+		 * (lagged frames are renders it skipped). A blocked graphics thread would lag for every
+		 * fault (122 faults, 3 s for each freeze); 5% leaves room for a busy 2-core machine, where
+		 * another test running alongside costs ~1.5%. The figure is printed in the summary. */
 		uint64_t in_flight = fault_result.obs_frames > fault_result.frames
 					 ? fault_result.obs_frames - fault_result.frames
 					 : fault_result.frames - fault_result.obs_frames;
 		if (!h.failed && in_flight > 4)
 			fail(&h, "OBS rendered %u frames but %" PRIu64 " reached the output", fault_result.obs_frames,
 			     fault_result.frames);
-		if (!h.failed && (uint64_t)fault_result.obs_lagged * 100 > fault_result.obs_frames)
+		if (!h.failed && (uint64_t)fault_result.obs_lagged * 20 > fault_result.obs_frames)
 			fail(&h, "OBS skipped %u of %u renders (lagged): the graphics thread fell behind",
 			     fault_result.obs_lagged, fault_result.obs_frames);
 		goto after_run;
@@ -775,19 +775,23 @@ shutdown:
 		fail(&h, "host pid %lld still exists after OBS shut down", stats.host_pid);
 		exit_code = 1;
 	}
-	if (ipc_before) {
-		/* Every region and socket the module made is gone, however its hosts ended. */
-		char *after = ipc_objects_snapshot();
-		char *left = ipc_objects_new(ipc_before, after);
-		if (left[0]) {
+	if (o->mode == MODE_FAULT) {
+		/* Every region and socket given to a host is gone, however the host ended. */
+		char *left = ipc_objects_left(fault_result.ipc_names);
+		size_t named = 0;
+		for (const char *p = fault_result.ipc_names; p && *p; p++)
+			named += *p == '\n';
+		if (named < 2) {
+			fail(&h, "only %zu region/socket names were collected from the hosts' command lines", named);
+			exit_code = 1;
+		} else if (left[0]) {
 			fail(&h, "shared-memory regions or sockets left after OBS shut down:\n%s", left);
 			exit_code = 1;
 		} else {
-			printf("fault: no shared-memory region or socket left\n");
+			printf("fault: none of the %zu regions and sockets given to hosts is left\n", named);
 		}
 		free(left);
-		free(after);
-		free(ipc_before);
+		free(fault_result.ipc_names);
 	}
 
 	if (h.failed)
