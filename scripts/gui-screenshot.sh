@@ -135,15 +135,15 @@ console.log(`OBS ${version.obsVersion}, obs-websocket ${version.obsWebSocketVers
 const scene = (await request("GetCurrentProgramScene")).currentProgramSceneName;
 await request("CreateInput", { sceneName: scene, inputName: "Camera", inputKind: "color_source_v3",
 	inputSettings: { color: 4282664004, width: 1280, height: 720 } });
-await request("CreateSourceFilter", { sourceName: "Camera", filterName: "StreamFx AI Effect",
+await request("CreateSourceFilter", { sourceName: "Camera", filterName: "AI Diffusion",
 	filterKind: "streamfx_diffusion_filter", filterSettings: { prompt: "a person at a desk, soft light", resolution: 256 } });
-await request("SetSourceFilterSettings", { sourceName: "Camera", filterName: "StreamFx AI Effect",
+await request("SetSourceFilterSettings", { sourceName: "Camera", filterName: "AI Diffusion",
 	filterSettings: { strength: 0.6, show_advanced: advanced } });
 // The filter registers its hotkeys on its first video tick after being added: wait for them.
 while (!(await request("GetHotkeyList")).hotkeys.includes("streamfx.style.next"))
 	if (Date.now() > deadline) fail("the filter's hotkeys never appeared in GetHotkeyList");
 await request("TriggerHotkeyByName", { hotkeyName: "streamfx.style.next" });
-const filter = await request("GetSourceFilter", { sourceName: "Camera", filterName: "StreamFx AI Effect" });
+const filter = await request("GetSourceFilter", { sourceName: "Camera", filterName: "AI Diffusion" });
 console.log(`filter kind ${filter.filterKind}, settings ${JSON.stringify(filter.filterSettings)}`);
 if (filter.filterKind !== "streamfx_diffusion_filter") fail("the filter kind is not streamfx_diffusion_filter");
 if (filter.filterSettings.style_index !== 1) fail(`TriggerHotkeyByName streamfx.style.next left style_index at ${filter.filterSettings.style_index}`);
