@@ -14,7 +14,8 @@
  * the host (/proc/<pid>/status VmRSS) once the first 10% of the frames are through (warm-up) and at
  * the end, prints both, and fails when either grew by more than K KiB. --rss-every N also prints a
  * sample every N frames. --wait-ready sends frames only once the host's STATUS says "ready" (a real
- * host passes frames through unchanged while its model loads).
+ * host passes frames through unchanged while its model loads); --wait-status S waits for state S
+ * instead (e.g. "error" for a model that cannot load).
  */
 #include "host-link.h"
 #include "protocol.h"
@@ -95,7 +96,8 @@ static int usage(const char *why)
 	fprintf(stderr,
 		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
 		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
-		"       [--configure <settings JSON sent as CONFIGURE>] [--verbose]\n",
+		"       [--configure <settings JSON sent as CONFIGURE>] [--wait-ready | --wait-status STATE]\n"
+		"       [--max-rss-growth-kb K] [--rss-every N] [--verbose]\n",
 		why);
 	return 2;
 }
@@ -135,7 +137,8 @@ static bool wait_connected(struct sfx_host_link *link, bool listen_only)
 int main(int argc, char **argv)
 {
 	const char *host = NULL, *expect = "invert", *settings = "{\"effect\":\"test\",\"strength\":1}";
-	bool listen_only = false, have_pid = false, wait_ready = false;
+	bool listen_only = false, have_pid = false;
+	const char *wait_state = NULL;
 	int64_t peer_pid = 0;
 	uint32_t frames = 10, width = 64, height = 48, first_seq = 1, rss_every = 0, max_growth_kb = 0;
 	for (int i = 1; i < argc; i++) {
@@ -150,7 +153,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--wait-ready") == 0) {
-			wait_ready = true;
+			wait_state = "ready";
 			continue;
 		}
 		if (!v)
@@ -159,6 +162,8 @@ int main(int argc, char **argv)
 		uint32_t pid32;
 		if (strcmp(a, "--host") == 0)
 			host = v;
+		else if (strcmp(a, "--wait-status") == 0)
+			wait_state = v;
 		else if (strcmp(a, "--expect") == 0)
 			expect = v;
 		else if (strcmp(a, "--configure") == 0)
@@ -211,17 +216,20 @@ int main(int argc, char **argv)
 	uint64_t mismatches = 0;
 	int max_err = 0;
 	bool crossed_wrap = false, have_out = false, ok = wait_connected(link, listen_only);
-	if (ok && wait_ready) {
+	if (ok && wait_state) {
+		char want[96];
+		snprintf(want, sizeof(want), "\"state\":\"%s\"", wait_state);
 		uint64_t deadline = sfx_monotonic_ns() + CONNECT_LIMIT_MS * 1000000ull;
 		struct sfx_host_status hs;
 		for (;;) {
 			sfx_host_link_get_status(link, &hs);
-			if (strstr(hs.host_status_json, "\"state\":\"ready\""))
+			if (strstr(hs.host_status_json, want))
 				break;
 			uint64_t now = sfx_monotonic_ns();
 			if (now >= deadline || hs.state != SFX_LINK_CONNECTED) {
-				fprintf(stderr, "sfx-bridge-peer: host not ready within %d ms (status %s)\n",
-					CONNECT_LIMIT_MS, hs.host_status_json[0] ? hs.host_status_json : "none");
+				fprintf(stderr, "sfx-bridge-peer: host state not '%s' within %d ms (status %s)\n",
+					wait_state, CONNECT_LIMIT_MS,
+					hs.host_status_json[0] ? hs.host_status_json : "none");
 				ok = false;
 				break;
 			}
