@@ -158,7 +158,12 @@ char *sfx_plugin_config_host_path(void)
 	const char *env = getenv(SFX_HOST_PATH_ENV);
 	char *path = NULL;
 	if (env && env[0]) {
-		path = bstrdup(env);
+		/* The link only runs absolute paths: resolve a relative override here. */
+		path = os_get_abs_path_ptr(env);
+		if (!path) {
+			obs_log(LOG_ERROR, "%s='%s' cannot be resolved to an absolute path", SFX_HOST_PATH_ENV, env);
+			return NULL;
+		}
 		obs_log(LOG_INFO, "effects host from %s: %s", SFX_HOST_PATH_ENV, path);
 	} else {
 		path = host_path_from_manifest();

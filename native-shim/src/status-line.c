@@ -53,6 +53,17 @@ void sfx_status_line_format(struct dstr *out, const struct sfx_host_status *stat
 	struct dstr state = {0};
 	dstr_copy(&state, link_state_text(status->state));
 	dstr_replace(&state, "%1", status->last_error[0] ? status->last_error : "-");
+	/* Supervision is visible: a restart in progress with its delay, or how many there were. */
+	if (status->state == SFX_LINK_RESTARTING || status->restarts > 0) {
+		char r[96];
+		if (status->state == SFX_LINK_RESTARTING)
+			snprintf(r, sizeof(r), " (%s %" PRIu32 ", %d ms)", obs_module_text("StreamFx.Status.Restart"),
+				 status->restarts, status->restart_delay_ms);
+		else
+			snprintf(r, sizeof(r), " (%s: %" PRIu32 ")", obs_module_text("StreamFx.Status.Restarts"),
+				 status->restarts);
+		dstr_cat(&state, r);
+	}
 	dstr_cat_dstr(out, &state);
 	dstr_free(&state);
 	if (host_state[0]) {
