@@ -62,10 +62,22 @@ public sealed class DiffusionFrameEffect : IFrameEffect
             }
 
             text = text is null ? new StringBuilder() : text.Append("; ");
-            text.Append(ExecutionProviderNames.Name(attempt.Provider)).Append(": ").Append(Truncate(attempt.Reason, MaxReasonLength));
+            text.Append(ExecutionProviderNames.Name(attempt.Provider)).Append(": ").Append(Truncate(LoaderCause(attempt.Reason), MaxReasonLength));
         }
 
         return text?.ToString();
+    }
+
+    /// <summary>
+    /// ONNX Runtime's provider-load errors start with a long source location and end with the loader's
+    /// cause ("... with error: libcublas.so.13: cannot open shared object file ..."): keep the cause, which
+    /// is what a streamer needs to see, and the whole text for anything else.
+    /// </summary>
+    public static string LoaderCause(string reason)
+    {
+        const string marker = "with error: ";
+        int at = reason.LastIndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 && at + marker.Length < reason.Length ? reason[(at + marker.Length)..] : reason;
     }
 
     /// <summary>Cuts <paramref name="text"/> to at most <paramref name="maxLength"/> chars (ending in "…"), never inside a surrogate pair.</summary>

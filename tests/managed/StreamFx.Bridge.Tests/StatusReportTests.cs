@@ -52,4 +52,14 @@ public sealed class StatusReportTests
         Assert.Equal("tensorrt: libnvinfer.so.10: cannot open shared object file; cuda: ".Length + DiffusionFrameEffect.MaxReasonLength, tried.Length);
         Assert.Null(DiffusionFrameEffect.DescribeFailures([new(ExecutionProviderKind.Cpu, true, "in use")]));
     }
+
+    [Fact]
+    public void ProvidersTriedKeepsTheLoadersCauseOfAnOnnxRuntimeError()
+    {
+        string ortError = "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2043 " +
+            "onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library " +
+            "/opt/obs/plugins/streamfx-obs/bin/64bit/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory";
+        string tried = DiffusionFrameEffect.DescribeFailures([new(ExecutionProviderKind.Cuda, false, ortError)])!;
+        Assert.Equal("cuda: libcublasLt.so.13: cannot open shared object file: No such file or directory", tried);
+    }
 }
