@@ -8,8 +8,9 @@ namespace StreamFx.Diffusion.Imaging;
 /// Row kernels between 4-byte pixels and float channel planes. Channels are named by their byte position
 /// in the pixel (c0 = byte 0, c1 = byte 1, c2 = byte 2, byte 3 = alpha), so callers handle RGBA/BGRA by
 /// swapping plane pointers and the kernels carry no layout switch. Each kernel has an AVX2 loop (8 pixels),
-/// a portable 128-bit loop (4 pixels) and a scalar tail, and all three compute the same float operations in
-/// the same order, so results do not depend on which one ran.
+/// a 128-bit loop (4 pixels; SSE on x64, whose baseline is all a default NativeAOT build may use, portable
+/// Vector128 elsewhere) and a scalar tail; all compute the same float operations in the same order, so
+/// results do not depend on which one ran.
 /// </summary>
 internal static unsafe class ChannelPlanes
 {
@@ -29,7 +30,23 @@ internal static unsafe class ChannelPlanes
                 Avx.Store(c2 + x, Avx.Multiply(Avx.Add(Avx.ConvertToVector256Single(Avx2.And(Avx2.ShiftRightLogical(p, 16), low)), a), m));
             }
         }
-        if (Vector128.IsHardwareAccelerated)
+        if (Ssse3.IsSupported)
+        {
+            // The x64 baseline (what NativeAOT targets unless told otherwise): pshufb moves byte k of each
+            // pixel to the low byte of its lane and zeroes the rest.
+            Vector128<int> low = Vector128.Create(0xFF);
+            Vector128<byte> at1 = Vector128.Create((byte)1, 0x80, 0x80, 0x80, 5, 0x80, 0x80, 0x80, 9, 0x80, 0x80, 0x80, 13, 0x80, 0x80, 0x80);
+            Vector128<byte> at2 = Vector128.Create((byte)2, 0x80, 0x80, 0x80, 6, 0x80, 0x80, 0x80, 10, 0x80, 0x80, 0x80, 14, 0x80, 0x80, 0x80);
+            Vector128<float> a = Vector128.Create(add), m = Vector128.Create(mul);
+            for (; x <= count - 4; x += 4)
+            {
+                Vector128<int> p = Sse2.LoadVector128((int*)(pixels + 4 * x));
+                Sse.Store(c0 + x, Sse.Multiply(Sse.Add(Sse2.ConvertToVector128Single(Sse2.And(p, low)), a), m));
+                Sse.Store(c1 + x, Sse.Multiply(Sse.Add(Sse2.ConvertToVector128Single(Ssse3.Shuffle(p.AsByte(), at1).AsInt32()), a), m));
+                Sse.Store(c2 + x, Sse.Multiply(Sse.Add(Sse2.ConvertToVector128Single(Ssse3.Shuffle(p.AsByte(), at2).AsInt32()), a), m));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
         {
             Vector128<int> low = Vector128.Create(0xFF);
             Vector128<float> a = Vector128.Create(add), m = Vector128.Create(mul);
@@ -57,24 +74,42 @@ internal static unsafe class ChannelPlanes
     /// </summary>
     public static void Merge(float* c0, float* c1, float* c2, int count, byte* alphaSource, byte* output, float add, float mul)
     {
+        // Vector form of the rule: u = (c + add) * mul + 0.5 (the same float value clamp(s) + 0.5 has when s
+        // is in range), q = truncate(Min(255.5, u)), then unsigned saturation in the packs clamps below 0.
+        // minps returns its second operand when either is NaN, so NaN reaches the conversion, becomes
+        // int.MinValue and saturates to 0; +inf stops at 255.5 and -inf saturates to 0, as the scalar rule does.
         int x = 0;
         if (Avx2.IsSupported)
         {
-            Vector256<float> a = Vector256.Create(add), m = Vector256.Create(mul);
-            Vector256<float> zero = Vector256<float>.Zero, top = Vector256.Create(255f), half = Vector256.Create(0.5f);
-            Vector256<int> alpha = Vector256.Create(unchecked((int)0xFF000000));
+            Vector256<float> a = Vector256.Create(add), m = Vector256.Create(mul), top = Vector256.Create(255.5f), half = Vector256.Create(0.5f);
+            Vector256<byte> interleave = Vector256.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
             for (; x <= count - 8; x += 8)
             {
-                // maxps returns its second operand when either is NaN, so Max(v, 0) maps NaN to 0.
-                Vector256<int> q0 = Avx.ConvertToVector256Int32WithTruncation(Avx.Add(Avx.Min(Avx.Max(Avx.Multiply(Avx.Add(Avx.LoadVector256(c0 + x), a), m), zero), top), half));
-                Vector256<int> q1 = Avx.ConvertToVector256Int32WithTruncation(Avx.Add(Avx.Min(Avx.Max(Avx.Multiply(Avx.Add(Avx.LoadVector256(c1 + x), a), m), zero), top), half));
-                Vector256<int> q2 = Avx.ConvertToVector256Int32WithTruncation(Avx.Add(Avx.Min(Avx.Max(Avx.Multiply(Avx.Add(Avx.LoadVector256(c2 + x), a), m), zero), top), half));
-                Vector256<int> keep = Avx2.And(Avx.LoadVector256((int*)(alphaSource + 4 * x)), alpha);
-                Vector256<int> p = Avx2.Or(Avx2.Or(q0, Avx2.ShiftLeftLogical(q1, 8)), Avx2.Or(Avx2.ShiftLeftLogical(q2, 16), keep));
-                Avx.Store((int*)(output + 4 * x), p);
+                Vector256<int> q0 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Multiply(Avx.Add(Avx.LoadVector256(c0 + x), a), m), half)));
+                Vector256<int> q1 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Multiply(Avx.Add(Avx.LoadVector256(c1 + x), a), m), half)));
+                Vector256<int> q2 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Multiply(Avx.Add(Avx.LoadVector256(c2 + x), a), m), half)));
+                Vector256<int> qa = Avx2.ShiftRightLogical(Avx.LoadVector256((int*)(alphaSource + 4 * x)), 24);
+                // Packs work within each 128-bit lane, so lane 0 holds pixels 0-3 and lane 1 pixels 4-7 as
+                // [c0 x4, c1 x4, c2 x4, alpha x4]; the shuffle interleaves each lane into pixels.
+                Vector256<byte> planes = Avx2.PackUnsignedSaturate(Avx2.PackUnsignedSaturate(q0, q1).AsInt16(), Avx2.PackUnsignedSaturate(q2, qa).AsInt16());
+                Avx.Store(output + 4 * x, Avx2.Shuffle(planes, interleave));
             }
         }
-        if (Vector128.IsHardwareAccelerated)
+        if (Sse41.IsSupported)
+        {
+            Vector128<float> a = Vector128.Create(add), m = Vector128.Create(mul), top = Vector128.Create(255.5f), half = Vector128.Create(0.5f);
+            Vector128<byte> interleave = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            for (; x <= count - 4; x += 4)
+            {
+                Vector128<int> q0 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Multiply(Sse.Add(Sse.LoadVector128(c0 + x), a), m), half)));
+                Vector128<int> q1 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Multiply(Sse.Add(Sse.LoadVector128(c1 + x), a), m), half)));
+                Vector128<int> q2 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Multiply(Sse.Add(Sse.LoadVector128(c2 + x), a), m), half)));
+                Vector128<int> qa = Sse2.ShiftRightLogical(Sse2.LoadVector128((int*)(alphaSource + 4 * x)), 24);
+                Vector128<byte> planes = Sse2.PackUnsignedSaturate(Sse41.PackUnsignedSaturate(q0, q1).AsInt16(), Sse41.PackUnsignedSaturate(q2, qa).AsInt16());
+                Sse2.Store(output + 4 * x, Ssse3.Shuffle(planes, interleave));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
         {
             Vector128<float> a = Vector128.Create(add), m = Vector128.Create(mul);
             Vector128<float> zero = Vector128<float>.Zero, top = Vector128.Create(255f), half = Vector128.Create(0.5f);
@@ -134,7 +169,8 @@ internal static unsafe class ChannelPlanes
         for (; i < count; i++) dst[i] = (top[i] * w0 + bottom[i] * w1 + add) * mul;
     }
 
-    /// <summary>dst[i] = clamp((src[i] + add) * mul, 0, 255) for i &lt; count; NaN becomes 0.</summary>
+    /// <summary>dst[i] = clamp((src[i] + add) * mul, 0, 255) for i &lt; count; NaN becomes 0 (maxps returns its
+    /// second operand, 0, when either is NaN; the scalar tail compares).</summary>
     public static void Clamp(float* src, float* dst, int count, float add, float mul)
     {
         int i = 0;
@@ -143,6 +179,12 @@ internal static unsafe class ChannelPlanes
             Vector256<float> a = Vector256.Create(add), m = Vector256.Create(mul), zero = Vector256<float>.Zero, top = Vector256.Create(255f);
             for (; i <= count - 8; i += 8)
                 Avx.Store(dst + i, Avx.Min(Avx.Max(Avx.Multiply(Avx.Add(Avx.LoadVector256(src + i), a), m), zero), top));
+        }
+        if (Sse.IsSupported)
+        {
+            Vector128<float> a = Vector128.Create(add), m = Vector128.Create(mul), zero = Vector128<float>.Zero, top = Vector128.Create(255f);
+            for (; i <= count - 4; i += 4)
+                Sse.Store(dst + i, Sse.Min(Sse.Max(Sse.Multiply(Sse.Add(Sse.LoadVector128(src + i), a), m), zero), top));
         }
         for (; i < count; i++)
         {

@@ -145,7 +145,7 @@ public class PixelConversionTests
         {
             double v = t[c * m * m + Math.Clamp(y, 0, m - 1) * m + Math.Clamp(x, 0, m - 1)];
             v = range == ImageRange.ZeroToOne ? v * 255 : (v + 1) * 127.5;
-            return Math.Clamp(v, 0, 255);
+            return double.IsNaN(v) ? 0 : Math.Clamp(v, 0, 255);
         }
         int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
         double fx = sx - x0, fy = sy - y0;
@@ -164,7 +164,8 @@ public class PixelConversionTests
         var input = RandomFrame(w, h, rowBytes, w * 3 + h);
         var rng = new Random(m);
         var t = new float[3 * m * m];
-        for (int i = 0; i < t.Length; i++) t[i] = (float)(rng.NextDouble() * 2.4 - 1.2);
+        // A NaN from the decoder counts as 0 and does not spread beyond its own bilinear neighbourhood.
+        for (int i = 0; i < t.Length; i++) t[i] = i % 11 == 3 ? float.NaN : (float)(rng.NextDouble() * 2.4 - 1.2);
         var r = new FrameResampler(w, h, m, m, fit);
         Assert.False(r.IsIdentity);
         var output = new byte[input.Length];
