@@ -24,6 +24,8 @@ void series_push(struct sample_series *s, uint64_t value_ns)
 {
 	if (s->count < s->capacity)
 		s->values[s->count++] = value_ns;
+	else
+		s->dropped++;
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -81,6 +83,6 @@ bool series_write(const struct sample_series *s, const char *dir, const char *na
 
 void series_print(const struct sample_series *s, const char *name)
 {
-	printf("%s n=%zu p50=%.1fus p99=%.1fus max=%.1fus\n", name, s->count, series_percentile(s, 50) / 1e3,
-	       series_percentile(s, 99) / 1e3, series_max(s) / 1e3);
+	printf("%s n=%zu p50=%.1fus p99=%.1fus max=%.1fus%s\n", name, s->count, series_percentile(s, 50) / 1e3,
+	       series_percentile(s, 99) / 1e3, series_max(s) / 1e3, s->dropped ? " (samples dropped: capacity)" : "");
 }

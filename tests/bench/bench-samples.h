@@ -13,12 +13,13 @@ struct sample_series {
 	uint64_t *values;
 	size_t count;
 	size_t capacity;
+	size_t dropped; /* pushes past capacity (the run was longer than planned) */
 };
 
 /* Reserves room for `capacity` samples up front so push never allocates while measuring. */
 bool series_init(struct sample_series *s, size_t capacity);
 void series_free(struct sample_series *s);
-/* Drops the sample when full (capacity is sized for the run; a dropped sample is counted). */
+/* Never allocates: a sample past capacity is dropped and counted in `dropped`. */
 void series_push(struct sample_series *s, uint64_t value_ns);
 
 /* p in 0..100 by nearest rank on a sorted copy; 0 when empty. */

@@ -362,10 +362,16 @@ static void frames_between(const struct frame_histogram *before, const struct fr
 
 /* ---- Setup ------------------------------------------------------------------------------------ */
 
-static bool start_obs(const struct options *o)
+static bool start_obs(const struct options *o, Display **display)
 {
+	*display = XOpenDisplay(NULL);
+	if (!*display) {
+		fprintf(stderr, "bench: cannot open X display '%s' (start Xvfb and set DISPLAY, or use xvfb-run)\n",
+			getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
+		return false;
+	}
 	obs_set_nix_platform(OBS_NIX_PLATFORM_X11_EGL);
-	obs_set_nix_platform_display(XOpenDisplay(NULL));
+	obs_set_nix_platform_display(*display);
 	if (!obs_startup("en-US", NULL, NULL)) {
 		fprintf(stderr, "bench: obs_startup failed\n");
 		return false;
@@ -555,8 +561,12 @@ int main(int argc, char **argv)
 	os_event_init(&g.done, OS_EVENT_TYPE_MANUAL);
 
 	profiler_start();
-	if (!start_obs(o))
+	Display *display = NULL;
+	if (!start_obs(o, &display)) {
+		if (display)
+			XCloseDisplay(display);
 		return 2;
+	}
 	int exit_code = 1;
 	marker_source_register();
 	if (!load_module(o))
@@ -646,5 +656,6 @@ shutdown:
 	profiler_free();
 	os_event_destroy(g.gate);
 	os_event_destroy(g.done);
+	XCloseDisplay(display);
 	return exit_code;
 }
