@@ -131,6 +131,67 @@ internal static unsafe class ChannelPlanes
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Merge"/> for values already in 0..255 units blended between two rows:
+    /// byte k of pixel x = truncate(clamp(t_k[x] * w0 + b_k[x] * w1, 0, 255) + 0.5), alpha from
+    /// <paramref name="alphaSource"/>. Fusing the vertical blend saves writing and re-reading a row.
+    /// </summary>
+    public static void MergeBlend(float* t0, float* t1, float* t2, float* b0, float* b1, float* b2, float w0, float w1, int count, byte* alphaSource, byte* output)
+    {
+        int x = 0;
+        if (Avx2.IsSupported)
+        {
+            Vector256<float> v0 = Vector256.Create(w0), v1 = Vector256.Create(w1), top = Vector256.Create(255.5f), half = Vector256.Create(0.5f);
+            Vector256<byte> interleave = Vector256.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            for (; x <= count - 8; x += 8)
+            {
+                Vector256<int> q0 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Add(Avx.Multiply(Avx.LoadVector256(t0 + x), v0), Avx.Multiply(Avx.LoadVector256(b0 + x), v1)), half)));
+                Vector256<int> q1 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Add(Avx.Multiply(Avx.LoadVector256(t1 + x), v0), Avx.Multiply(Avx.LoadVector256(b1 + x), v1)), half)));
+                Vector256<int> q2 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(top, Avx.Add(Avx.Add(Avx.Multiply(Avx.LoadVector256(t2 + x), v0), Avx.Multiply(Avx.LoadVector256(b2 + x), v1)), half)));
+                Vector256<int> qa = Avx2.ShiftRightLogical(Avx.LoadVector256((int*)(alphaSource + 4 * x)), 24);
+                Vector256<byte> planes = Avx2.PackUnsignedSaturate(Avx2.PackUnsignedSaturate(q0, q1).AsInt16(), Avx2.PackUnsignedSaturate(q2, qa).AsInt16());
+                Avx.Store(output + 4 * x, Avx2.Shuffle(planes, interleave));
+            }
+        }
+        if (Sse41.IsSupported)
+        {
+            Vector128<float> v0 = Vector128.Create(w0), v1 = Vector128.Create(w1), top = Vector128.Create(255.5f), half = Vector128.Create(0.5f);
+            Vector128<byte> interleave = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            for (; x <= count - 4; x += 4)
+            {
+                Vector128<int> q0 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Add(Sse.Multiply(Sse.LoadVector128(t0 + x), v0), Sse.Multiply(Sse.LoadVector128(b0 + x), v1)), half)));
+                Vector128<int> q1 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Add(Sse.Multiply(Sse.LoadVector128(t1 + x), v0), Sse.Multiply(Sse.LoadVector128(b1 + x), v1)), half)));
+                Vector128<int> q2 = Sse2.ConvertToVector128Int32WithTruncation(Sse.Min(top, Sse.Add(Sse.Add(Sse.Multiply(Sse.LoadVector128(t2 + x), v0), Sse.Multiply(Sse.LoadVector128(b2 + x), v1)), half)));
+                Vector128<int> qa = Sse2.ShiftRightLogical(Sse2.LoadVector128((int*)(alphaSource + 4 * x)), 24);
+                Vector128<byte> planes = Sse2.PackUnsignedSaturate(Sse41.PackUnsignedSaturate(q0, q1).AsInt16(), Sse41.PackUnsignedSaturate(q2, qa).AsInt16());
+                Sse2.Store(output + 4 * x, Ssse3.Shuffle(planes, interleave));
+            }
+        }
+        for (; x < count; x++)
+        {
+            uint keep = Unsafe.ReadUnaligned<uint>(alphaSource + 4 * x) & 0xFF000000u;
+            uint p = (uint)Quantize(t0[x] * w0 + b0[x] * w1, 0f, 1f) | ((uint)Quantize(t1[x] * w0 + b1[x] * w1, 0f, 1f) << 8) | ((uint)Quantize(t2[x] * w0 + b2[x] * w1, 0f, 1f) << 16) | keep;
+            Unsafe.WriteUnaligned(output + 4 * x, p);
+        }
+    }
+
+    /// <summary>
+    /// One horizontal bilinear pass over three planes: d_k[x] = w0[x] * s_k[i0[x]] + w1[x] * s_k[i1[x]] for
+    /// first &lt;= x &lt; end. Scalar on purpose: the reads are scattered, hardware gathers are slow on some
+    /// CPUs, and sharing the index and weight loads across the three planes is what pays here.
+    /// </summary>
+    public static void Resample(float* s0, float* s1, float* s2, float* d0, float* d1, float* d2, int* i0, int* i1, float* w0, float* w1, int first, int end)
+    {
+        for (int x = first; x < end; x++)
+        {
+            int a = i0[x], e = i1[x];
+            float u = w0[x], v = w1[x];
+            d0[x] = u * s0[a] + v * s0[e];
+            d1[x] = u * s1[a] + v * s1[e];
+            d2[x] = u * s2[a] + v * s2[e];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Quantize(Vector128<float> v, Vector128<float> add, Vector128<float> mul, Vector128<float> zero, Vector128<float> top, Vector128<float> half)
     {

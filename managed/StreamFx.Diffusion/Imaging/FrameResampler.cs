@@ -17,12 +17,12 @@ public sealed class FrameResampler
     private readonly AxisMap _inX, _inY, _outX, _outY;
     // ToTensor: two horizontally resampled source rows (3 x ModelWidth, byte units; zero outside the valid run).
     private readonly float[][] _inRows;
+    private readonly float[] _inSplit;
     private readonly int[] _inRowIndex = [-1, -1];
-    // FromTensor: the tensor clamped to 0..255, two model rows resampled to frame width, and their vertical blend.
+    // FromTensor: the tensor clamped to 0..255 and two model rows resampled to frame width.
     private readonly float[] _clamped;
     private readonly float[][] _outRows;
     private readonly int[] _outRowIndex = [-1, -1];
-    private readonly float[] _blended;
 
     public FrameResampler(int frameWidth, int frameHeight, int modelWidth, int modelHeight, FitMode fit)
     {
@@ -47,15 +47,15 @@ public sealed class FrameResampler
         if (IsIdentity)
         {
             _inRows = [[], []];
-            _clamped = _blended = [];
+            _inSplit = _clamped = [];
             _outRows = [[], []];
         }
         else
         {
             _inRows = [new float[3 * modelWidth], new float[3 * modelWidth]];
+            _inSplit = new float[3 * frameWidth];
             _clamped = new float[3 * modelWidth * modelHeight];
             _outRows = [new float[3 * frameWidth], new float[3 * frameWidth]];
-            _blended = new float[3 * frameWidth];
         }
     }
 
@@ -121,28 +121,24 @@ public sealed class FrameResampler
 
     // Horizontally resampled source row (3 planes of ModelWidth by byte position, byte units). Two rows are
     // kept so consecutive model rows sharing a source row do not resample it again; <paramref name="keep"/>
-    // is never evicted. Columns outside the valid run stay zero from allocation.
+    // is never evicted. Columns outside the valid run stay zero from allocation. The source columns the
+    // run reads are first split into float planes (SIMD), then resampled.
     private unsafe float[] InRow(byte* src, int rowBytes, int sourceRow, int keep)
     {
         if (_inRowIndex[0] == sourceRow) return _inRows[0];
         if (_inRowIndex[1] == sourceRow) return _inRows[1];
         int victim = _inRowIndex[0] == keep ? 1 : 0;
         _inRowIndex[victim] = sourceRow;
-        int mw = ModelWidth;
-        byte* line = src + (long)sourceRow * rowBytes;
+        int mw = ModelWidth, fw = FrameWidth;
+        if (_inX.First == _inX.End) return _inRows[victim];
+        int lo = _inX.I0[_inX.First], hi = _inX.I1[_inX.End - 1];
         fixed (float* dst = _inRows[victim])
+        fixed (float* split = _inSplit)
         fixed (int* x0 = _inX.I0, x1 = _inX.I1)
         fixed (float* wx0 = _inX.W0, wx1 = _inX.W)
         {
-            float* r0 = dst, r1 = dst + mw, r2 = dst + 2 * mw;
-            for (int x = _inX.First; x < _inX.End; x++)
-            {
-                uint p0 = Unsafe.ReadUnaligned<uint>(line + 4 * x0[x]), p1 = Unsafe.ReadUnaligned<uint>(line + 4 * x1[x]);
-                float w0 = wx0[x], w1 = wx1[x];
-                r0[x] = w0 * (int)(p0 & 0xFF) + w1 * (int)(p1 & 0xFF);
-                r1[x] = w0 * (int)((p0 >> 8) & 0xFF) + w1 * (int)((p1 >> 8) & 0xFF);
-                r2[x] = w0 * (int)((p0 >> 16) & 0xFF) + w1 * (int)((p1 >> 16) & 0xFF);
-            }
+            ChannelPlanes.Split(src + (long)sourceRow * rowBytes + 4 * lo, hi - lo + 1, split + lo, split + fw + lo, split + 2 * fw + lo, 0f, 1f);
+            ChannelPlanes.Resample(split, split + fw, split + 2 * fw, dst, dst + mw, dst + 2 * mw, x0, x1, wx0, wx1, _inX.First, _inX.End);
         }
         return _inRows[victim];
     }
@@ -171,13 +167,12 @@ public sealed class FrameResampler
             // Clamp first (as a pixel of the model's image), then resample: horizontal pass per model row
             // (cached), vertical blend per frame row, then round and interleave with the input's alpha.
             fixed (float* clamped = _clamped)
-            fixed (float* blended = _blended)
             {
                 ChannelPlanes.Clamp(t0, clamped, plane, add, mul);
                 ChannelPlanes.Clamp(t1, clamped + plane, plane, add, mul);
                 ChannelPlanes.Clamp(t2, clamped + 2 * plane, plane, add, mul);
                 _outRowIndex[0] = _outRowIndex[1] = -1;
-                int first = _outX.First, count = _outX.End - _outX.First;
+                int first = _outX.First, end = _outX.End, count = end - first;
                 for (int y = 0; y < FrameHeight; y++)
                 {
                     byte* inRow = inBase + (long)y * rowBytes;
@@ -189,19 +184,14 @@ public sealed class FrameResampler
                     }
                     // Pixels left and right of the model's image pass through.
                     if (first > 0) Buffer.MemoryCopy(inRow, outRow, first * 4, first * 4);
-                    if (_outX.End < fw) Buffer.MemoryCopy(inRow + 4 * _outX.End, outRow + 4 * _outX.End, (fw - _outX.End) * 4, (fw - _outX.End) * 4);
+                    if (end < fw) Buffer.MemoryCopy(inRow + 4 * end, outRow + 4 * end, (fw - end) * 4, (fw - end) * 4);
                     float w1 = _outY.W[y], w0 = _outY.W0[y];
                     fixed (float* top = OutRow(clamped, _outY.I0[y], -1))
                     fixed (float* bottom = OutRow(clamped, _outY.I1[y], _outY.I0[y]))
                     {
-                        float* rows = top;
-                        if (w1 != 0)
-                        {
-                            for (int c = 0; c < 3; c++)
-                                ChannelPlanes.Blend(top + c * fw + first, bottom + c * fw + first, w0, w1, 0f, 1f, blended + c * fw + first, count);
-                            rows = blended;
-                        }
-                        ChannelPlanes.Merge(rows + first, rows + fw + first, rows + 2 * fw + first, count, inRow + 4 * first, outRow + 4 * first, 0f, 1f);
+                        byte* i = inRow + 4 * first, o = outRow + 4 * first;
+                        if (w1 == 0) ChannelPlanes.Merge(top + first, top + fw + first, top + 2 * fw + first, count, i, o, 0f, 1f);
+                        else ChannelPlanes.MergeBlend(top + first, top + fw + first, top + 2 * fw + first, bottom + first, bottom + fw + first, bottom + 2 * fw + first, w0, w1, count, i, o);
                     }
                 }
             }
@@ -221,13 +211,8 @@ public sealed class FrameResampler
         fixed (int* x0 = _outX.I0, x1 = _outX.I1)
         fixed (float* wx0 = _outX.W0, wx1 = _outX.W)
         {
-            for (int c = 0; c < 3; c++)
-            {
-                float* s = clamped + c * plane + modelRow * mw;
-                float* d = dst + c * fw;
-                for (int x = _outX.First; x < _outX.End; x++)
-                    d[x] = wx0[x] * s[x0[x]] + wx1[x] * s[x1[x]];
-            }
+            float* s = clamped + modelRow * mw;
+            ChannelPlanes.Resample(s, s + plane, s + 2 * plane, dst, dst + fw, dst + 2 * fw, x0, x1, wx0, wx1, _outX.First, _outX.End);
         }
         return _outRows[victim];
     }
