@@ -31,7 +31,16 @@ public sealed class ResidualCfg
 
     public ReadOnlySpan<float> StockNoise => _stock;
 
-    public void ResetStock() => Array.Clear(_stock);
+    /// <summary>
+    /// Starts the stock again from the pre-computed noise: item k's buffer latent was noised with init noise k,
+    /// so that noise is its residual relative to the previous step's estimate (zeros would instead make the
+    /// negative branch predict "no noise" and guidance would amplify the noise for the next frames).
+    /// </summary>
+    public void ResetStock(ReadOnlySpan<float> initNoise)
+    {
+        if (initNoise.Length != _stock.Length) throw new ArgumentException($"init noise must hold {_stock.Length} values, found {initNoise.Length}");
+        initNoise.CopyTo(_stock);
+    }
 
     /// <summary>UNet batch size for a stream batch of <paramref name="items"/> (= n*f) items.</summary>
     public static int UnetBatchSize(CfgType type, float guidanceScale, int items)
@@ -55,12 +64,17 @@ public sealed class ResidualCfg
         _ => 0,
     };
 
-    /// <summary>Before the UNet (n &gt; 1): stock = [init noise of the newest f items, stock shifted by f].</summary>
+    /// <summary>
+    /// Before the UNet: stock = [init noise of the newest f items, stock shifted by f]. The newest frame was
+    /// noised to t_0 with exactly that noise, so it is its virtual residual noise (paper eq. 5-6 with the
+    /// input latent as x0). This holds for n = 1 too: the reference skips the shift there, which feeds the
+    /// last item's update back into itself every frame with gain about g * b_t / a_t (above 1 at t = 499,
+    /// g = 1.5), and a still frame's output then diverges into saturated noise within a few frames.
+    /// </summary>
     public void ShiftStock(ReadOnlySpan<float> initNoise, int frameBufferSize)
     {
         int group = frameBufferSize * _latentLength;
-        if (_items * _latentLength == group) return;
-        _stock.AsSpan(0, _stock.Length - group).CopyTo(_stock.AsSpan(group));
+        if (_stock.Length > group) _stock.AsSpan(0, _stock.Length - group).CopyTo(_stock.AsSpan(group));
         initNoise[..group].CopyTo(_stock);
     }
 
@@ -105,8 +119,9 @@ public sealed class ResidualCfg
     }
 
     /// <summary>
-    /// After the LCM step (self/initialize): stock = roll(init noise, -f) + (a_next/b_next) * step(eps, b_t * stock),
-    /// with a_next = b_next = 1 past the last step.
+    /// After the LCM step (self/initialize): stock = roll(init noise, -f) + (a_next/b_next) * step(eps, b_t * stock)
+    /// for every item but the last f, whose stock the next <see cref="ShiftStock"/> drops (the reference computes
+    /// it with a_next = b_next = 1 and drops it too when n &gt; 1).
     /// </summary>
     public void UpdateStock(ReadOnlySpan<float> eps, StreamBatch batch)
     {
@@ -114,13 +129,11 @@ public sealed class ResidualCfg
         int f = batch.FrameBufferSize, L = _latentLength, n = batch.Steps;
         ReadOnlySpan<float> init = batch.InitNoise;
         var steps = batch.StepConstants;
-        for (int j = 0; j < _items; j++)
+        for (int j = 0; j < (n - 1) * f; j++)
         {
             int k = j / f;
             var c = steps[k];
-            float aNext = k + 1 < n ? steps[k + 1].SignalScale : 1f;
-            float bNext = k + 1 < n ? steps[k + 1].NoiseScale : 1f;
-            float ratio = aNext / bNext;
+            float ratio = steps[k + 1].SignalScale / steps[k + 1].NoiseScale;
             // step(eps, b*stock) = P*(b*stock) + Q*eps
             float ps = c.SampleCoefficient * c.NoiseScale * ratio;
             float qs = c.NoiseCoefficient * ratio;

@@ -27,6 +27,7 @@ public sealed class StreamDenoiser
         _predictor = predictor;
         _batch = batch;
         _cfg = new ResidualCfg(batch.Items, batch.LatentLength) { Type = cfgType, GuidanceScale = guidanceScale, Delta = delta };
+        _cfg.ResetStock(batch.InitNoise);
         _x = new float[batch.Items * batch.LatentLength];
         _eps = new float[_x.Length];
         _x0 = new float[_x.Length];
@@ -47,7 +48,7 @@ public sealed class StreamDenoiser
     /// <summary>Changes guidance live; keeps the buffer and the stock noise.</summary>
     public void SetGuidance(CfgType type, float guidanceScale, float delta)
     {
-        if (type != _cfg.Type) _cfg.ResetStock();
+        if (type != _cfg.Type) _cfg.ResetStock(_batch.InitNoise);
         _cfg.Type = type;
         _cfg.GuidanceScale = guidanceScale;
         _cfg.Delta = delta;
@@ -60,6 +61,7 @@ public sealed class StreamDenoiser
         var old = _cfg;
         _batch = batch;
         _cfg = new ResidualCfg(batch.Items, batch.LatentLength) { Type = old.Type, GuidanceScale = old.GuidanceScale, Delta = old.Delta };
+        _cfg.ResetStock(batch.InitNoise);
         _x = new float[batch.Items * batch.LatentLength];
         _eps = new float[_x.Length];
         _x0 = new float[_x.Length];
@@ -70,7 +72,7 @@ public sealed class StreamDenoiser
     public void SetInitNoise(ReadOnlySpan<float> noise)
     {
         _batch.SetInitNoise(noise);
-        _cfg.ResetStock();
+        _cfg.ResetStock(_batch.InitNoise);
     }
 
     /// <summary>Denoises f latents (f*L values) into <paramref name="output"/>; warms the buffer first when needed.</summary>
@@ -86,7 +88,7 @@ public sealed class StreamDenoiser
         var batch = _batch;
         var cfg = _cfg;
         batch.Assemble(latents, _x);
-        if (batch.Steps > 1) cfg.ShiftStock(batch.InitNoise, batch.FrameBufferSize);
+        cfg.ShiftStock(batch.InitNoise, batch.FrameBufferSize);
         int L = batch.LatentLength;
         Span<float> unetSample = _unetSample.AsSpan(0, _unetBatch * L);
         Span<int> unetTimesteps = _unetTimesteps.AsSpan(0, _unetBatch);
