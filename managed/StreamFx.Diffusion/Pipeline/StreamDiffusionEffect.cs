@@ -165,7 +165,8 @@ public sealed class StreamDiffusionEffect : IDisposable
         long t0 = Stopwatch.GetTimestamp();
         _resampler.ToTensor(pixels, rowBytes, layout, _manifest.ImageRange, _image);
         long t1 = Stopwatch.GetTimestamp();
-        if (_skip.ShouldSkip(_image) && _hasOutput)
+        // A running style transition must advance on a still frame too, so it is never skipped.
+        if (_skip.ShouldSkip(_image) && _hasOutput && !_transition.Active)
         {
             _lastOutput.AsSpan().CopyTo(output);
             Status.FramesSkipped++;
@@ -252,6 +253,7 @@ public sealed class StreamDiffusionEffect : IDisposable
         }
         else
             _embeddings.Get(EffectSettings.Compose(s.Prompt, style)).CopyTo(target, 0);
+        float[] oldUncond = (float[])_uncond.Clone();
         _embeddings.Get(s.NegativePrompt.Trim()).CopyTo(_uncond, 0);
 
         bool condChanged = !_hasCond || !target.AsSpan().SequenceEqual(_condTarget);
@@ -265,10 +267,21 @@ public sealed class StreamDiffusionEffect : IDisposable
         }
         _hasCond = true;
         _unet.SetEmbeddings(_cond, _uncond);
+
+        // The previous output no longer matches these settings: a still input must not be skipped as
+        // "similar" and keep showing it (up to max_skip_frames frames).
+        if (!initial && OutputAffected(old, s, scheduleChanged || noiseChanged, condChanged || !_uncond.AsSpan().SequenceEqual(oldUncond)))
+            _skip.Reset();
         Status.TIndexList = tIndex;
         Status.UnetBatch = _denoiser.UnetBatch;
         Status.TextEncoderCalls = _text.Calls;
     }
+
+    /// <summary>Whether frames made under <paramref name="old"/> differ from what <paramref name="now"/> would make.</summary>
+    private static bool OutputAffected(EffectSettings old, EffectSettings now, bool scheduleOrNoise, bool conditioning) =>
+        scheduleOrNoise || conditioning
+        || old.CfgType != now.CfgType || old.GuidanceScale != now.GuidanceScale || old.Delta != now.Delta
+        || old.Bypass != now.Bypass || old.FitMode != now.FitMode;
 
     private static bool SameSeeds(IReadOnlyList<WeightedSeed>? a, IReadOnlyList<WeightedSeed>? b) =>
         (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.SequenceEqual(b);
