@@ -68,6 +68,8 @@ obs_bench obs-nohost --config filter --host none --shown-frames no --frames 900
 obs_bench obs-identity --config filter --host "$HOST" --shown-frames no --frames 900
 SFX_BENCH_HOST_DELAY_MS=100 obs_bench obs-slow --config filter --host "$BENCH_C/sfx-bench-slow-host" \
 	--shown-frames no --frames 900
+# The baseline again, last: software rendering on a shared machine drifts, this shows by how much.
+obs_bench obs-nofilter-again --config no-filter --shown-frames no --frames 900
 
 log "4. latency in frames of the shown output"
 obs_bench lag-identity --config filter --host "$HOST" --shown-frames yes --frames 600

@@ -20,6 +20,7 @@ public static partial class ReportCommand
         ("obs-nohost", "filter, no host"),
         ("obs-identity", "filter, identity host (C#)"),
         ("obs-slow", "filter, 100 ms/frame host"),
+        ("obs-nofilter-again", "no filter (baseline, run again last)"),
     ];
 
     private static readonly (string Name, string Label)[] LagConfigs =
@@ -174,7 +175,7 @@ public static partial class ReportCommand
         md.AppendLine("input slot, \"upload\" the host's frame into the output texture):\n");
         md.AppendLine("| configuration | " + string.Join(" | ", Parts) + " |");
         md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", Parts.Length)));
-        foreach (var (name, label) in ObsConfigs.Skip(1))
+        foreach (var (name, label) in ObsConfigs.Where(c => !c.Name.StartsWith("obs-nofilter", StringComparison.Ordinal)))
         {
             var cells = Parts.Select(p => r.Milli($"{name}-part-{p}")).Select(v => v.Length == 0 ? "-" : $"{Ms(P(v, 50))} / {Ms(P(v, 99))}");
             md.AppendLine($"| {label} | " + string.Join(" | ", cells) + " |");
@@ -203,12 +204,23 @@ public static partial class ReportCommand
         }
         if (id.Length > 0 && slow.Length > 0)
         {
-            bool met = P(slow, 99) <= Math.Max(P(id, 99) * 1.1, P(id, 99) + 0.1);
-            summary.Add($"| 2. unchanged with a 100 ms/frame host | p99 {Ms(P(slow, 99))} ms vs {Ms(P(id, 99))} ms (identity) | {(met ? "yes" : "no")} |");
+            double[] idOwn = OwnWithoutStage(r, "obs-identity"), slowOwn = OwnWithoutStage(r, "obs-slow");
+            static bool Same(double slowV, double idV) => slowV <= Math.Max(idV * 1.1, idV + 0.1);
+            bool met = Same(P(slow, 99), P(id, 99)) && Same(P(slowOwn, 99), P(idOwn, 99));
+            summary.Add($"| 2. unchanged with a 100 ms/frame host | own p99 {Ms(P(slow, 99))} vs {Ms(P(id, 99))} ms (identity); without the stage call p50 {Ms(P(slowOwn, 50))} vs {Ms(P(idOwn, 50))}, p99 {Ms(P(slowOwn, 99))} vs {Ms(P(idOwn, 99))} ms | {(met ? "yes" : "no")} |");
             if (!met)
-                gaps.Add($"With the 100 ms/frame host the filter's p99 is {Ms(P(slow, 99))} ms vs {Ms(P(id, 99))} ms with the identity host. The render " +
-                         "path has no wait on the host (try-lock and triple buffers); a difference here is the CPU contention between OBS's software rendering and the host on 2 cores.");
+                gaps.Add($"With the 100 ms/frame host the filter's own time is p50 {Ms(P(slow, 50))} / p99 {Ms(P(slow, 99))} ms vs {Ms(P(id, 50))} / {Ms(P(id, 99))} ms with the identity host. " +
+                         "The filter does the same capture work every frame whatever the host does (only the output upload is skipped when nothing new came back), " +
+                         "and the difference sits in `gs_stage_texture`, i.e. in where Mesa's software rasteriser happens to sync; its own code without that call costs " +
+                         $"p50 {Ms(P(slowOwn, 50))} vs {Ms(P(idOwn, 50))} ms and p99 {Ms(P(slowOwn, 99))} vs {Ms(P(idOwn, 99))} ms. Nothing on the render path waits for the host " +
+                         "(a try-lock that skips, triple buffers); to show \"unchanged\" cleanly this needs the run on a GPU, where the stage call does not carry the rendering.");
         }
+    }
+
+    private static double[] OwnWithoutStage(Results r, string name)
+    {
+        double[] self = r.Milli(name + "-filter-self"), stage = r.Milli(name + "-part-stage");
+        return self.Length > 0 && stage.Length == self.Length ? self.Zip(stage, (a, b) => a - b).ToArray() : [];
     }
 
     private static string WithoutStage(Results r, string name)
