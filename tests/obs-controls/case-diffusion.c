@@ -22,13 +22,19 @@ struct variation {
 	const char *key;
 	const char *change; /* JSON applied */
 	const char *restore;
+	/* Settings the key only matters under (applied first, giving its own baseline), and the JSON that
+	 * returns to the main baseline afterwards. NULL: the main baseline. */
+	const char *context;
+	const char *context_restore;
 };
 
 static const struct variation variations[] = {
     {"prompt", "{\"prompt\":\"a watercolor painting of a big city at night in the rain\"}",
      "{\"prompt\":\"a person in a room\"}"},
+    /* The negative prompt feeds only the guidance passes of cfg "full" (and "initialize"); "self"
+     * guidance uses no negative prompt at all, as in StreamDiffusion. */
     {"negative_prompt", "{\"negative_prompt\":\"bright, colorful, sunny\"}",
-     "{\"negative_prompt\":\"blurry, low quality\"}"},
+     "{\"negative_prompt\":\"blurry, low quality\"}", "{\"cfg_type\":\"full\"}", "{\"cfg_type\":\"self\"}"},
     {"style_index", "{\"style_index\":2}", "{\"style_index\":0}"},
     {"styles",
      "{\"styles\":[{\"value\":\"Anime: charcoal drawing, dark\"},{\"value\":\"Oil painting: oil painting, thick brush "
@@ -215,7 +221,28 @@ bool case_diffusion(const struct case_options *o)
 		const struct variation *v = &variations[i];
 		if (!key_selected(o->keys, v->key))
 			continue;
-		ok = vary(o, filter, v->key, v->change, v->restore, NULL, NULL, baseline, frame);
+		if (!v->context) {
+			ok = vary(o, filter, v->key, v->change, v->restore, NULL, NULL, baseline, frame);
+			varied++;
+			continue;
+		}
+		/* Vary the key against the baseline of its context, then come back to the main one. */
+		size_t bytes = (size_t)session_width() * session_height() * 4;
+		uint8_t *main_frame = bmalloc(bytes);
+		memcpy(main_frame, baseline_frame, bytes);
+		uint64_t context_baseline = 0, back = 0;
+		ok = apply_and_settle(filter, v->context, v->context, &context_baseline, frame);
+		if (ok) {
+			memcpy(baseline_frame, frame, bytes);
+			ok = vary(o, filter, v->key, v->change, v->restore, NULL, NULL, context_baseline, frame);
+		}
+		memcpy(baseline_frame, main_frame, bytes);
+		bfree(main_frame);
+		if (ok && (!apply_and_settle(filter, v->context_restore, v->context_restore, &back, frame) ||
+			   back != baseline)) {
+			check_fail("output not back to the baseline after %s", v->context_restore);
+			ok = false;
+		}
 		varied++;
 	}
 	if (ok && key_selected(o->keys, "hotkeys")) {
