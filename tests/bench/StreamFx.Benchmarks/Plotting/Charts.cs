@@ -35,7 +35,8 @@ public static class Charts
                 (px, py) = (nx, ny);
             }
         }
-        Legend(c, series.Select(s => s.Label).ToArray());
+        // Bottom right: CDF curves rise to the top left, so the legend covers least there.
+        Legend(c, series.Select(s => s.Label).ToArray(), bottom: true);
         c.Save(path);
     }
 
@@ -137,10 +138,10 @@ public static class Charts
         c.Text(8, Top - 18, yLabel, Ink);
     }
 
-    private static void Legend(Canvas c, string[] labels)
+    private static void Legend(Canvas c, string[] labels, bool bottom = false)
     {
         int width = labels.Select(l => PixelFont.Measure(l, 2)).DefaultIfEmpty(0).Max() + 34;
-        int x = c.Width - Right - width, y = Top + 8;
+        int x = c.Width - Right - width, y = bottom ? c.Height - Bottom - labels.Length * 18 - 8 : Top + 8;
         c.FillRect(x - 6, y - 6, width + 6, labels.Length * 18 + 8, 0xFFFFFF);
         for (int i = 0; i < labels.Length; i++)
         {
