@@ -65,6 +65,9 @@ public static partial class ReportCommand
         md.AppendLine("`scripts/bench.sh` builds what it needs (`scripts/build.sh`), runs every benchmark once and rewrites this page and");
         md.AppendLine("`docs/img/bench-*.png`. Raw samples (one value per line, nanoseconds) stay in `build/bench/results/`.");
         md.AppendLine("Benchmarks never fail on timings; they only fail when a run breaks (a wrong frame, a timeout).");
+        md.AppendLine();
+        md.AppendLine("Pipeline figures on a GPU (a lent H100, CUDA provider) are on [benchmarks-gpu.md](benchmarks-gpu.md):");
+        md.AppendLine("that machine is not available to this script or to CI.");
 
         File.WriteAllText(Path.Combine(docsDir, "benchmarks.md"), md.ToString());
         Console.WriteLine($"streamfx-bench: wrote {Path.Combine(docsDir, "benchmarks.md")} and plots in {imgDir}");
