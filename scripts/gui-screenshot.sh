@@ -35,10 +35,13 @@ node --experimental-websocket -e 'if (typeof WebSocket !== "function") process.e
 SCRATCH="$(mktemp -d /tmp/streamfx-gui.XXXXXX)"
 XVFB_PID="" OBS_PID=""
 cleanup() {
-	# Only the processes this script started, by pid.
-	[ -n "$OBS_PID" ] && kill "$OBS_PID" 2>/dev/null && wait "$OBS_PID" 2>/dev/null
-	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
+	local rc=$?
+	# Only the processes this script started, by pid; the script's own status is kept.
+	# (wait reports the TERM as 143: under set -e that must not end the trap early.)
+	[ -n "$OBS_PID" ] && kill "$OBS_PID" 2>/dev/null && { wait "$OBS_PID" 2>/dev/null || true; }
+	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null && { wait "$XVFB_PID" 2>/dev/null || true; }
 	rm -rf "$SCRATCH"
+	exit "$rc"
 }
 trap cleanup EXIT
 
