@@ -34,13 +34,13 @@
 
 #include <X11/Xlib.h>
 #include <obs.h>
-#include <obs-nix-platform.h>
 #include <util/platform.h>
 #include <util/profiler.h>
 #include <util/threading.h>
 
 #include "bench-samples.h"
 #include "marker-source.h"
+#include "obs-headless.h"
 #include "test-pattern.h"
 
 #define FILTER_ID "streamfx_diffusion_filter"
@@ -364,40 +364,10 @@ static void frames_between(const struct frame_histogram *before, const struct fr
 
 static bool start_obs(const struct options *o, Display **display)
 {
-	*display = XOpenDisplay(NULL);
-	if (!*display) {
-		fprintf(stderr, "bench: cannot open X display '%s' (start Xvfb and set DISPLAY, or use xvfb-run)\n",
-			getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
-		return false;
-	}
-	obs_set_nix_platform(OBS_NIX_PLATFORM_X11_EGL);
-	obs_set_nix_platform_display(*display);
-	if (!obs_startup("en-US", NULL, NULL)) {
-		fprintf(stderr, "bench: obs_startup failed\n");
-		return false;
-	}
-	struct obs_audio_info oai = {.samples_per_sec = 48000, .speakers = SPEAKERS_STEREO};
-	if (!obs_reset_audio(&oai)) {
-		fprintf(stderr, "bench: obs_reset_audio failed\n");
-		return false;
-	}
-	struct obs_video_info ovi = {
-	    .graphics_module = "libobs-opengl",
-	    .fps_num = o->fps,
-	    .fps_den = 1,
-	    .base_width = o->width,
-	    .base_height = o->height,
-	    .output_width = o->width,
-	    .output_height = o->height,
-	    .output_format = VIDEO_FORMAT_BGRA,
-	    .gpu_conversion = false,
-	    .colorspace = VIDEO_CS_SRGB,
-	    .range = VIDEO_RANGE_FULL,
-	    .scale_type = OBS_SCALE_POINT,
-	};
-	int rc = obs_reset_video(&ovi);
-	if (rc != OBS_VIDEO_SUCCESS) {
-		fprintf(stderr, "bench: obs_reset_video failed with %d (is libobs-opengl installed?)\n", rc);
+	struct obs_headless_video video = {.width = o->width, .height = o->height, .fps = o->fps};
+	char err[512];
+	if (!obs_headless_start(&video, display, err, sizeof(err))) {
+		fprintf(stderr, "bench: %s\n", err);
 		return false;
 	}
 	return true;
@@ -405,10 +375,9 @@ static bool start_obs(const struct options *o, Display **display)
 
 static bool load_module(const struct options *o)
 {
-	obs_module_t *module = NULL;
-	int rc = obs_open_module(&module, o->module_path, o->data_path);
-	if (rc != MODULE_SUCCESS || !obs_init_module(module)) {
-		fprintf(stderr, "bench: loading %s (data %s) failed (%d)\n", o->module_path, o->data_path, rc);
+	char err[512];
+	if (!obs_headless_load_module(o->module_path, o->data_path, err, sizeof(err))) {
+		fprintf(stderr, "bench: %s\n", err);
 		return false;
 	}
 	if (!g_filter_render) {

@@ -35,12 +35,11 @@
 
 #include <X11/Xlib.h>
 #include <obs.h>
-#include <obs-nix-platform.h>
-#include <util/bmem.h>
 #include <util/platform.h>
 #include <util/threading.h>
 
 #include "child-processes.h"
+#include "obs-headless.h"
 #include "fault-injection.h"
 #include "pattern-source.h"
 #include "png-writer.h"
@@ -287,46 +286,12 @@ static void on_frame(void *param, struct video_data *frame)
 
 /* ---- libobs setup ----------------------------------------------------------------------------- */
 
-static bool start_obs(const struct options *o, Display **display_out)
+static bool start_obs(const struct options *o, Display **display)
 {
-	Display *display = XOpenDisplay(NULL);
-	if (!display) {
-		fprintf(stderr, "harness: cannot open X display '%s' (start Xvfb and set DISPLAY, or use xvfb-run)\n",
-			getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
-		return false;
-	}
-	*display_out = display;
-	obs_set_nix_platform(OBS_NIX_PLATFORM_X11_EGL);
-	obs_set_nix_platform_display(display);
-	if (!obs_startup("en-US", NULL, NULL)) {
-		fprintf(stderr, "harness: obs_startup failed\n");
-		return false;
-	}
-
-	struct obs_audio_info oai = {.samples_per_sec = 48000, .speakers = SPEAKERS_STEREO};
-	if (!obs_reset_audio(&oai)) {
-		fprintf(stderr, "harness: obs_reset_audio failed\n");
-		return false;
-	}
-
-	struct obs_video_info ovi = {
-	    .graphics_module = "libobs-opengl",
-	    .fps_num = o->fps,
-	    .fps_den = 1,
-	    .base_width = o->width,
-	    .base_height = o->height,
-	    .output_width = o->width,
-	    .output_height = o->height,
-	    .output_format = VIDEO_FORMAT_BGRA,
-	    .adapter = 0,
-	    .gpu_conversion = false,
-	    .colorspace = VIDEO_CS_SRGB,
-	    .range = VIDEO_RANGE_FULL,
-	    .scale_type = OBS_SCALE_POINT,
-	};
-	int rc = obs_reset_video(&ovi);
-	if (rc != OBS_VIDEO_SUCCESS) {
-		fprintf(stderr, "harness: obs_reset_video failed with %d (is libobs-opengl installed?)\n", rc);
+	struct obs_headless_video video = {.width = o->width, .height = o->height, .fps = o->fps};
+	char err[512];
+	if (!obs_headless_start(&video, display, err, sizeof(err))) {
+		fprintf(stderr, "harness: %s\n", err);
 		return false;
 	}
 	return true;
@@ -334,14 +299,9 @@ static bool start_obs(const struct options *o, Display **display_out)
 
 static bool load_module(const struct options *o)
 {
-	obs_module_t *module = NULL;
-	int rc = obs_open_module(&module, o->module_path, o->data_path);
-	if (rc != MODULE_SUCCESS) {
-		fprintf(stderr, "harness: obs_open_module(%s, %s) failed with %d\n", o->module_path, o->data_path, rc);
-		return false;
-	}
-	if (!obs_init_module(module)) {
-		fprintf(stderr, "harness: obs_init_module(%s) failed\n", o->module_path);
+	char err[512];
+	if (!obs_headless_load_module(o->module_path, o->data_path, err, sizeof(err))) {
+		fprintf(stderr, "harness: %s\n", err);
 		return false;
 	}
 	return true;
@@ -755,20 +715,16 @@ shutdown:
 	}
 	obs_shutdown();
 	os_event_destroy(h.done);
-	/* Every bmalloc of libobs, the module and the harness is freed by now. */
-	long leaks = bnum_allocs();
+	struct obs_headless_leftovers left;
+	obs_headless_leftovers(&left);
+	long leaks = left.bmem_leaks;
+	size_t n_children = left.children;
 	if (leaks != 0) {
 		fail(&h, "%ld libobs allocations (bmalloc) still live after OBS shut down", leaks);
 		exit_code = 1;
 	}
-
-	/* The module's unload waited for every link worker: no host, running or zombie, may remain. */
-	int64_t children[16];
-	size_t n_children = child_processes_list(children, 16);
 	if (n_children) {
-		char d[128];
-		process_describe(children[0], d, sizeof(d));
-		fail(&h, "%zu child process(es) remain after OBS shut down, e.g. %s", n_children, d);
+		fail(&h, "%zu child process(es) remain after OBS shut down, e.g. %s", n_children, left.first_child);
 		exit_code = 1;
 	}
 	if (exit_code == 0 && o->mode != MODE_PASSTHROUGH && stats.host_pid > 0 && process_exists(stats.host_pid)) {

@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include <X11/Xlib.h>
-#include <obs-nix-platform.h>
 #include <util/bmem.h>
 #include <util/dstr.h>
 #include <util/platform.h>
 #include <util/threading.h>
 
-#include "../e2e/child-processes.h"
+#include "obs-headless.h"
 #include "still-source.h"
 
 #define LOG_KEEP 512
@@ -118,47 +117,12 @@ bool session_start(const struct session_options *o)
 	else
 		setenv("STREAMFX_HOST_PATH", "/nonexistent/streamfx-host", 1);
 
-	S.display = XOpenDisplay(NULL);
-	if (!S.display) {
-		check_fail("cannot open X display '%s' (start Xvfb or use xvfb-run)",
-			   getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
-		return false;
-	}
-	obs_set_nix_platform(OBS_NIX_PLATFORM_X11_EGL);
-	obs_set_nix_platform_display(S.display);
-	if (!obs_startup("en-US", NULL, NULL)) {
-		check_fail("obs_startup failed");
-		return false;
-	}
-	S.started = true;
-	struct obs_audio_info oai = {.samples_per_sec = 48000, .speakers = SPEAKERS_STEREO};
-	if (!obs_reset_audio(&oai)) {
-		check_fail("obs_reset_audio failed");
-		return false;
-	}
-	struct obs_video_info ovi = {
-	    .graphics_module = "libobs-opengl",
-	    .fps_num = o->fps,
-	    .fps_den = 1,
-	    .base_width = o->width,
-	    .base_height = o->height,
-	    .output_width = o->width,
-	    .output_height = o->height,
-	    .output_format = VIDEO_FORMAT_BGRA,
-	    .gpu_conversion = false,
-	    .colorspace = VIDEO_CS_SRGB,
-	    .range = VIDEO_RANGE_FULL,
-	    .scale_type = OBS_SCALE_POINT,
-	};
-	int rc = obs_reset_video(&ovi);
-	if (rc != OBS_VIDEO_SUCCESS) {
-		check_fail("obs_reset_video failed with %d", rc);
-		return false;
-	}
-	obs_module_t *module = NULL;
-	rc = obs_open_module(&module, o->module_path, o->data_path);
-	if (rc != MODULE_SUCCESS || !obs_init_module(module)) {
-		check_fail("loading %s (data %s) failed (%d)", o->module_path, o->data_path, rc);
+	struct obs_headless_video video = {.width = o->width, .height = o->height, .fps = o->fps};
+	char err[512];
+	bool up = obs_headless_start(&video, &S.display, err, sizeof(err));
+	S.started = obs_initialized(); /* session_stop shuts down whatever started */
+	if (!up || !obs_headless_load_module(o->module_path, o->data_path, err, sizeof(err))) {
+		check_fail("%s", err);
 		return false;
 	}
 	still_source_register();
@@ -182,17 +146,15 @@ bool session_stop(void)
 	S.frame = NULL;
 	os_event_destroy(S.frame_event);
 	bool ok = true;
-	long leaks = bnum_allocs();
-	if (leaks != 0) {
-		check_fail("%ld libobs allocations (bmalloc) still live after OBS shut down", leaks);
+	struct obs_headless_leftovers left;
+	obs_headless_leftovers(&left);
+	if (left.bmem_leaks != 0) {
+		check_fail("%ld libobs allocations (bmalloc) still live after OBS shut down", left.bmem_leaks);
 		ok = false;
 	}
-	int64_t children[8];
-	size_t n = child_processes_list(children, 8);
-	if (n) {
-		char d[128];
-		process_describe(children[0], d, sizeof(d));
-		check_fail("%zu child process(es) remain after OBS shut down, e.g. %s", n, d);
+	if (left.children) {
+		check_fail("%zu child process(es) remain after OBS shut down, e.g. %s", left.children,
+			   left.first_child);
 		ok = false;
 	}
 	if (S.display)
