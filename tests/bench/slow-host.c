@@ -9,10 +9,7 @@
  *
  * The timed wait is the simulated model's run time (the workload), not synchronisation.
  */
-#include "frame-region.h"
-#include "message-codec.h"
-#include "outbound-queue.h"
-#include "platform.h"
+#include "test-host.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,16 +19,7 @@
 
 #define DEFAULT_DELAY_MS 100
 
-static struct sfx_outbound_queue g_out;
-
-static bool queue(const uint8_t *msg, size_t n)
-{
-	if (n == 0 || !sfx_outq_push(&g_out, msg, n)) {
-		fprintf(stderr, "slow-host: outbound queue full\n");
-		return false;
-	}
-	return true;
-}
+static struct test_host g_host;
 
 static int delay_from_env(void)
 {
@@ -88,100 +76,63 @@ static int process_newest(void *base, struct sfx_triple_reader *in_r, struct sfx
 	return 1;
 }
 
+struct slow_host {
+	struct sfx_wake *timer;
+	int delay_ms;
+	uint32_t out_seq;
+	bool frame_ready;
+};
+
+static int on_message(void *ctx, const struct sfx_msg *m)
+{
+	struct slow_host *sh = ctx;
+	if (m->type == SFX_MSG_FRAME_READY)
+		sh->frame_ready = true;
+	return TEST_HOST_CONTINUE;
+}
+
+/* Everything received is drained: one frame for any number of FRAME_READY wake-ups. */
+static int after_drain(void *ctx)
+{
+	struct slow_host *sh = ctx;
+	if (!sh->frame_ready)
+		return TEST_HOST_CONTINUE;
+	sh->frame_ready = false;
+	uint32_t done[3];
+	uint8_t msg[256];
+	int r = process_newest(g_host.base, &g_host.in_r, &g_host.out_w, sh->timer, sh->delay_ms, &sh->out_seq, done);
+	if (r < 0)
+		return 6;
+	if (r > 0 && !test_host_queue(&g_host, msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3)))
+		return 5;
+	return TEST_HOST_CONTINUE;
+}
+
 int main(int argc, char **argv)
 {
-	const char *shm_name = NULL, *control = NULL;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--shm") == 0)
-			shm_name = argv[i + 1];
-		else if (strcmp(argv[i], "--control") == 0)
-			control = argv[i + 1];
-	}
-	if (!shm_name || !control) {
-		fprintf(stderr, "usage: sfx-bench-slow-host --shm <name> --control <address>\n");
-		return 2;
-	}
-	const int delay_ms = delay_from_env();
-	struct sfx_shm *shm = sfx_shm_open(shm_name);
-	if (!shm) {
+	int rc = test_host_args(&g_host, "slow-host", "sfx-bench-slow-host", argc, argv);
+	if (rc)
+		return rc;
+	struct slow_host sh = {.delay_ms = delay_from_env()};
+	rc = test_host_connect(&g_host);
+	if (rc)
+		return rc;
+	sh.timer = sfx_wake_create();
+	if (!sh.timer) {
 		fprintf(stderr, "slow-host: %s\n", sfx_platform_error());
 		return 2;
 	}
-	void *base = sfx_shm_data(shm);
-	char err[256];
-	if (!sfx_region_validate(base, sfx_shm_size(shm), err, sizeof(err))) {
-		fprintf(stderr, "slow-host: region rejected: %s\n", err);
-		return 2;
-	}
-	struct sfx_region_header *h = sfx_region_header(base);
-	sfx_conn *conn = sfx_conn_connect(control);
-	struct sfx_wake *timer = sfx_wake_create();
-	struct sfx_msg_decoder *dec = malloc(sizeof(*dec));
-	if (!conn || !timer || !dec) {
-		fprintf(stderr, "slow-host: %s\n", conn ? "out of resources" : sfx_platform_error());
-		return 2;
-	}
-	struct sfx_triple_reader in_r;
-	struct sfx_triple_writer out_w;
-	sfx_triple_reader_init(&in_r, &h->input_exchange);
-	sfx_triple_writer_init(&out_w, &h->output_exchange);
-	sfx_msg_decoder_init(dec);
-	sfx_outq_init(&g_out, 1 << 20);
 
 	uint8_t msg[256];
-	uint32_t out_seq = 0;
-	if (!queue(msg,
-		   sfx_msg_encode_hello(msg, sizeof(msg), SFX_PROTOCOL_MAJOR, SFX_PROTOCOL_MINOR, (uint32_t)getpid())))
+	if (!test_host_queue(
+		&g_host, msg,
+		sfx_msg_encode_hello(msg, sizeof(msg), SFX_PROTOCOL_MAJOR, SFX_PROTOCOL_MINOR, (uint32_t)getpid())))
 		return 5;
 	char status[128];
 	snprintf(status, sizeof(status), "{\"state\":\"ready\",\"provider\":\"bench-slow-host\",\"latency_ms\":%d}",
-		 delay_ms);
-	if (!queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status))))
+		 sh.delay_ms);
+	if (!test_host_queue(&g_host, msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status))))
 		return 5;
-	atomic_store(&h->host_state, SFX_HOST_READY);
-
-	for (;;) {
-		atomic_fetch_add(&h->host_heartbeat, 1);
-		if (!sfx_outq_flush(&g_out, conn))
-			return 0; /* shim gone */
-		int ready = sfx_conn_wait(conn, NULL, sfx_outq_pending(&g_out) > 0, 200);
-		if (!(ready & (SFX_READY_READ | SFX_READY_ERROR)))
-			continue;
-		uint8_t buf[4096];
-		int64_t n;
-		bool frame_ready = false;
-		/* Drain everything received, then do one frame for any number of FRAME_READY wake-ups. */
-		while ((n = sfx_conn_recv(conn, buf, sizeof(buf))) != 0) {
-			if (n < 0)
-				return 0; /* end of stream: the shim is gone */
-			size_t off = 0;
-			while (off < (size_t)n) {
-				struct sfx_msg m;
-				size_t used;
-				int r =
-				    sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
-				off += used;
-				if (r < 0) {
-					fprintf(stderr, "slow-host: protocol violation: %s\n", err);
-					return 6;
-				}
-				if (r == 0)
-					break;
-				if (m.type == SFX_MSG_SHUTDOWN) {
-					atomic_store(&h->host_state, SFX_HOST_STOPPING);
-					return 0;
-				}
-				if (m.type == SFX_MSG_FRAME_READY)
-					frame_ready = true;
-			}
-		}
-		if (!frame_ready)
-			continue;
-		uint32_t done[3];
-		int r = process_newest(base, &in_r, &out_w, timer, delay_ms, &out_seq, done);
-		if (r < 0)
-			return 6;
-		if (r > 0 && !queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3)))
-			return 5;
-	}
+	atomic_store(&g_host.region->host_state, SFX_HOST_READY);
+	return test_host_run(&g_host, on_message, after_drain, &sh);
 }

@@ -18,10 +18,7 @@
  * SFX_FAKE_HOST_FIRST_OUTPUT sets the first output sequence (default 0xFFFFFFF8, so the shim's
  * output side crosses the wrap within a few frames).
  */
-#include "frame-region.h"
-#include "message-codec.h"
-#include "outbound-queue.h"
-#include "platform.h"
+#include "test-host.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,62 +26,122 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct sfx_outbound_queue g_out;
+static struct test_host g_host;
 
 static void queue(const uint8_t *msg, size_t n)
 {
-	if (n == 0 || !sfx_outq_push(&g_out, msg, n)) {
-		fprintf(stderr, "fake-host: outbound queue full\n");
+	if (!test_host_queue(&g_host, msg, n))
 		exit(5);
+}
+
+struct fake_host {
+	const char *mode;
+	uint32_t out_seq;
+	bool have_in;
+	uint32_t last_in;
+};
+
+/* One input frame, inverted or copied (or made wrong, by mode) into the output. */
+static int answer_frame(struct fake_host *fh)
+{
+	struct test_host *th = &g_host;
+	struct sfx_region_header *h = th->region;
+	uint32_t stride = h->slot_stride, max_w = h->max_width, max_h = h->max_height;
+	const char *mode = fh->mode;
+	char err[256];
+	uint8_t msg[256];
+	int t = sfx_triple_take(&th->in_r, err, sizeof(err));
+	if (t < 0) {
+		fprintf(stderr, "fake-host: input exchange: %s\n", err);
+		return 6;
 	}
+	if (t == 0)
+		return TEST_HOST_CONTINUE; /* coalesced: newest already done */
+	uint8_t *in = sfx_region_slot(th->base, stride, SFX_DIR_INPUT, th->in_r.front);
+	struct sfx_slot_header ih;
+	memcpy(&ih, in, sizeof(ih));
+	if (!sfx_slot_validate(&ih, max_w, max_h, stride, err, sizeof(err))) {
+		fprintf(stderr, "fake-host: input slot: %s\n", err);
+		return 6;
+	}
+	if (fh->have_in && !sfx_seq_newer(ih.sequence, fh->last_in)) {
+		fprintf(stderr, "fake-host: input %" PRIu32 " not newer than %" PRIu32 "\n", ih.sequence, fh->last_in);
+		return TEST_HOST_CONTINUE;
+	}
+	fh->have_in = true;
+	fh->last_in = ih.sequence;
+	uint64_t t0 = sfx_monotonic_ns();
+	uint8_t *out = sfx_region_slot(th->base, stride, SFX_DIR_OUTPUT, th->out_w.back);
+	bool invert = strcmp(mode, "identity") != 0;
+	for (uint32_t y = 0; y < ih.height; y++) {
+		const uint8_t *src = in + SFX_SLOT_HEADER_SIZE + (size_t)y * ih.row_bytes;
+		uint8_t *dst = out + SFX_SLOT_HEADER_SIZE + (size_t)y * ih.row_bytes;
+		for (uint32_t x = 0; x < ih.width * 4; x++)
+			dst[x] = (invert && (x & 3) != 3) ? (uint8_t)(255 - src[x]) : src[x];
+	}
+	struct sfx_slot_header oh = ih;
+	if (strcmp(mode, "bad-slot") == 0)
+		oh.width = max_w + 1;
+	if (strcmp(mode, "bad-row-bytes") == 0)
+		oh.row_bytes = stride; /* * height > stride - 64 */
+	oh.sequence = fh->out_seq++;
+	oh.source_sequence = ih.sequence;
+	oh.process_us = (uint32_t)((sfx_monotonic_ns() - t0) / 1000);
+	memcpy(out, &oh, sizeof(oh));
+	if (strcmp(mode, "bad-exchange") == 0)
+		atomic_store(&h->output_exchange, 0xFFu); /* instead of publishing */
+	else if (!sfx_triple_publish(&th->out_w, err, sizeof(err))) {
+		fprintf(stderr, "fake-host: output exchange: %s\n", err);
+		return 6;
+	}
+	uint32_t done[3] = {oh.sequence, oh.source_sequence, oh.process_us};
+	queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3));
+	return TEST_HOST_CONTINUE;
+}
+
+static int on_message(void *ctx, const struct sfx_msg *m)
+{
+	struct fake_host *fh = ctx;
+	const char *mode = fh->mode;
+	if (m->type == SFX_MSG_CONFIGURE) {
+		uint8_t msg[256];
+		char text[128];
+		snprintf(text, sizeof(text), "configured with %" PRIu32 " bytes", m->length);
+		queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 3, text));
+		return TEST_HOST_CONTINUE;
+	}
+	if (m->type != SFX_MSG_FRAME_READY)
+		return TEST_HOST_CONTINUE;
+	if (strcmp(mode, "crash") == 0)
+		return 3;
+	if (strcmp(mode, "stall") == 0)
+		return TEST_HOST_CONTINUE; /* alive (heartbeat) but never answers a frame */
+	if (strcmp(mode, "hang") == 0) {
+		/* Simulates a stuck host: no heartbeat, no replies, until killed. */
+		struct sfx_wake *never = sfx_wake_create();
+		sfx_wake_wait(never, 60000);
+		return 7;
+	}
+	return answer_frame(fh);
 }
 
 int main(int argc, char **argv)
 {
-	const char *shm_name = NULL, *control = NULL;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--shm") == 0)
-			shm_name = argv[i + 1];
-		else if (strcmp(argv[i], "--control") == 0)
-			control = argv[i + 1];
-	}
-	if (!shm_name || !control) {
-		fprintf(stderr, "usage: fake-host --shm <name> --control <address>\n");
-		return 2;
-	}
-	const char *mode = getenv("SFX_FAKE_HOST_MODE");
-	if (!mode || !mode[0])
-		mode = "invert";
+	int rc = test_host_args(&g_host, "fake-host", "fake-host", argc, argv);
+	if (rc)
+		return rc;
+	struct fake_host fh = {0};
+	fh.mode = getenv("SFX_FAKE_HOST_MODE");
+	if (!fh.mode || !fh.mode[0])
+		fh.mode = "invert";
+	const char *mode = fh.mode;
 	const char *first = getenv("SFX_FAKE_HOST_FIRST_OUTPUT");
-	uint32_t out_seq = first ? (uint32_t)strtoul(first, NULL, 0) : 0xFFFFFFF8u;
+	fh.out_seq = first ? (uint32_t)strtoul(first, NULL, 0) : 0xFFFFFFF8u;
 	if (strcmp(mode, "exit-early") == 0)
 		return 4;
-
-	struct sfx_shm *shm = sfx_shm_open(shm_name);
-	if (!shm) {
-		fprintf(stderr, "fake-host: %s\n", sfx_platform_error());
-		return 2;
-	}
-	void *base = sfx_shm_data(shm);
-	char err[256];
-	if (!sfx_region_validate(base, sfx_shm_size(shm), err, sizeof(err))) {
-		fprintf(stderr, "fake-host: region rejected: %s\n", err);
-		return 2;
-	}
-	struct sfx_region_header *h = sfx_region_header(base);
-	uint32_t stride = h->slot_stride, max_w = h->max_width, max_h = h->max_height;
-	sfx_conn *conn = sfx_conn_connect(control);
-	if (!conn) {
-		fprintf(stderr, "fake-host: %s\n", sfx_platform_error());
-		return 2;
-	}
-	struct sfx_triple_reader in_r;
-	struct sfx_triple_writer out_w;
-	sfx_triple_reader_init(&in_r, &h->input_exchange);
-	sfx_triple_writer_init(&out_w, &h->output_exchange);
-	struct sfx_msg_decoder *dec = malloc(sizeof(*dec));
-	sfx_msg_decoder_init(dec);
-	sfx_outq_init(&g_out, 1 << 20);
+	rc = test_host_connect(&g_host);
+	if (rc)
+		return rc;
 
 	uint8_t msg[256];
 	bool bad_major = strcmp(mode, "bad-major") == 0;
@@ -111,105 +168,6 @@ int main(int argc, char **argv)
 	queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 2, "fake host ready"));
 	const char *status = "{\"state\":\"ready\",\"provider\":\"fake\",\"fps\":0}";
 	queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status)));
-	atomic_store(&h->host_state, SFX_HOST_READY);
-
-	bool have_in = false;
-	uint32_t last_in = 0;
-	for (;;) {
-		atomic_fetch_add(&h->host_heartbeat, 1);
-		if (!sfx_outq_flush(&g_out, conn))
-			return 0; /* shim gone */
-		int ready = sfx_conn_wait(conn, NULL, sfx_outq_pending(&g_out) > 0, 200);
-		if (!(ready & (SFX_READY_READ | SFX_READY_ERROR)))
-			continue;
-		uint8_t buf[4096];
-		int64_t n;
-		while ((n = sfx_conn_recv(conn, buf, sizeof(buf))) != 0) {
-			if (n < 0)
-				return 0; /* end of stream: the shim is gone */
-			size_t off = 0;
-			while (off < (size_t)n) {
-				struct sfx_msg m;
-				size_t used;
-				int r =
-				    sfx_msg_decoder_feed(dec, buf + off, (size_t)n - off, &used, &m, err, sizeof(err));
-				off += used;
-				if (r < 0) {
-					fprintf(stderr, "fake-host: protocol violation: %s\n", err);
-					return 6;
-				}
-				if (r == 0)
-					break;
-				if (m.type == SFX_MSG_SHUTDOWN) {
-					atomic_store(&h->host_state, SFX_HOST_STOPPING);
-					return 0;
-				}
-				if (m.type == SFX_MSG_CONFIGURE) {
-					char text[128];
-					snprintf(text, sizeof(text), "configured with %" PRIu32 " bytes", m.length);
-					queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 3, text));
-					continue;
-				}
-				if (m.type != SFX_MSG_FRAME_READY)
-					continue;
-				if (strcmp(mode, "crash") == 0)
-					return 3;
-				if (strcmp(mode, "stall") == 0)
-					continue; /* alive (heartbeat) but never answers a frame */
-				if (strcmp(mode, "hang") == 0) {
-					/* Simulates a stuck host: no heartbeat, no replies, until killed. */
-					struct sfx_wake *never = sfx_wake_create();
-					sfx_wake_wait(never, 60000);
-					return 7;
-				}
-				int t = sfx_triple_take(&in_r, err, sizeof(err));
-				if (t < 0) {
-					fprintf(stderr, "fake-host: input exchange: %s\n", err);
-					return 6;
-				}
-				if (t == 0)
-					continue; /* coalesced: newest already done */
-				uint8_t *in = sfx_region_slot(base, stride, SFX_DIR_INPUT, in_r.front);
-				struct sfx_slot_header ih;
-				memcpy(&ih, in, sizeof(ih));
-				if (!sfx_slot_validate(&ih, max_w, max_h, stride, err, sizeof(err))) {
-					fprintf(stderr, "fake-host: input slot: %s\n", err);
-					return 6;
-				}
-				if (have_in && !sfx_seq_newer(ih.sequence, last_in)) {
-					fprintf(stderr, "fake-host: input %" PRIu32 " not newer than %" PRIu32 "\n",
-						ih.sequence, last_in);
-					continue;
-				}
-				have_in = true;
-				last_in = ih.sequence;
-				uint64_t t0 = sfx_monotonic_ns();
-				uint8_t *out = sfx_region_slot(base, stride, SFX_DIR_OUTPUT, out_w.back);
-				bool invert = strcmp(mode, "identity") != 0;
-				for (uint32_t y = 0; y < ih.height; y++) {
-					const uint8_t *src = in + SFX_SLOT_HEADER_SIZE + (size_t)y * ih.row_bytes;
-					uint8_t *dst = out + SFX_SLOT_HEADER_SIZE + (size_t)y * ih.row_bytes;
-					for (uint32_t x = 0; x < ih.width * 4; x++)
-						dst[x] = (invert && (x & 3) != 3) ? (uint8_t)(255 - src[x]) : src[x];
-				}
-				struct sfx_slot_header oh = ih;
-				if (strcmp(mode, "bad-slot") == 0)
-					oh.width = max_w + 1;
-				if (strcmp(mode, "bad-row-bytes") == 0)
-					oh.row_bytes = stride; /* * height > stride - 64 */
-				oh.sequence = out_seq++;
-				oh.source_sequence = ih.sequence;
-				oh.process_us = (uint32_t)((sfx_monotonic_ns() - t0) / 1000);
-				memcpy(out, &oh, sizeof(oh));
-				if (strcmp(mode, "bad-exchange") == 0)
-					atomic_store(&h->output_exchange, 0xFFu); /* instead of publishing */
-				else if (!sfx_triple_publish(&out_w, err, sizeof(err))) {
-					fprintf(stderr, "fake-host: output exchange: %s\n", err);
-					return 6;
-				}
-				uint32_t done[3] = {oh.sequence, oh.source_sequence, oh.process_us};
-				queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3));
-			}
-		}
-	}
+	atomic_store(&g_host.region->host_state, SFX_HOST_READY);
+	return test_host_run(&g_host, on_message, NULL, &fh);
 }
