@@ -13,6 +13,7 @@
  */
 #include "bench-samples.h"
 #include "host-link.h"
+#include "link-peer.h"
 #include "platform.h"
 #include "protocol.h"
 
@@ -37,16 +38,6 @@ static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 		fprintf(stderr, "[streamfx-obs] bench link: %s\n", message);
 }
 
-static bool parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (!*s || *end || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
 static int usage(const char *why)
 {
 	fprintf(stderr,
@@ -54,28 +45,6 @@ static int usage(const char *why)
 		"--out DIR --name NAME [--warmup K]\n",
 		why);
 	return 2;
-}
-
-static bool wait_connected(struct sfx_host_link *link)
-{
-	uint64_t deadline = sfx_monotonic_ns() + CONNECT_LIMIT_MS * 1000000ull;
-	for (;;) {
-		struct sfx_host_status st;
-		sfx_host_link_get_status(link, &st);
-		if (st.state == SFX_LINK_CONNECTED)
-			return true;
-		if (st.state == SFX_LINK_FAILED) {
-			fprintf(stderr, "sfx-bench-roundtrip: link failed: %s\n", st.last_error);
-			return false;
-		}
-		uint64_t now = sfx_monotonic_ns();
-		if (now >= deadline) {
-			fprintf(stderr, "sfx-bench-roundtrip: not connected within %d ms (last error: %s)\n",
-				CONNECT_LIMIT_MS, st.last_error);
-			return false;
-		}
-		sfx_host_link_wait_event(link, (int)((deadline - now) / 1000000) + 1);
-	}
 }
 
 static uint8_t *input_slot(struct sfx_host_link *link, size_t need)
@@ -121,13 +90,13 @@ int main(int argc, char **argv)
 			out_dir = v;
 		else if (strcmp(a, "--name") == 0)
 			name = v;
-		else if (strcmp(a, "--width") == 0 && parse_u32(v, &width))
+		else if (strcmp(a, "--width") == 0 && link_peer_parse_u32(v, &width))
 			;
-		else if (strcmp(a, "--height") == 0 && parse_u32(v, &height))
+		else if (strcmp(a, "--height") == 0 && link_peer_parse_u32(v, &height))
 			;
-		else if (strcmp(a, "--frames") == 0 && parse_u32(v, &frames))
+		else if (strcmp(a, "--frames") == 0 && link_peer_parse_u32(v, &frames))
 			;
-		else if (strcmp(a, "--warmup") == 0 && parse_u32(v, &warmup))
+		else if (strcmp(a, "--warmup") == 0 && link_peer_parse_u32(v, &warmup))
 			;
 		else
 			return usage("unknown option or bad number");
@@ -170,7 +139,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sfx-bench-roundtrip: cannot create the link\n");
 		return 1;
 	}
-	bool ok = wait_connected(link);
+	bool ok = link_peer_wait_connected(link, CONNECT_LIMIT_MS, false, "sfx-bench-roundtrip", NULL, NULL);
 	uint64_t stamp_errors = 0, frame_errors = 0;
 	uint64_t started = sfx_monotonic_ns();
 	for (uint32_t f = 0; ok && f < warmup + frames; f++) {

@@ -18,6 +18,7 @@
  * instead (e.g. "error" for a model that cannot load).
  */
 #include "host-link.h"
+#include "link-peer.h"
 #include "protocol.h"
 #include "platform.h"
 
@@ -81,16 +82,6 @@ static uint8_t pattern(uint32_t x, uint32_t y, uint32_t frame, int channel)
 	}
 }
 
-static bool parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (!*s || *end || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
 static int usage(const char *why)
 {
 	fprintf(stderr,
@@ -102,36 +93,23 @@ static int usage(const char *why)
 	return 2;
 }
 
-/* Waits until the link is connected; false (with the reason printed) on failure or timeout. */
+/* --listen-only: SHM= and CONTROL= on stdout, once, as soon as the link has made them. */
+static void print_names_once(struct sfx_host_link *link, void *ctx)
+{
+	bool *printed = ctx;
+	char shm[128], control[256];
+	if (!*printed && sfx_host_link_get_names(link, shm, sizeof(shm), control, sizeof(control))) {
+		printf("SHM=%s\nCONTROL=%s\n", shm, control);
+		fflush(stdout);
+		*printed = true;
+	}
+}
+
 static bool wait_connected(struct sfx_host_link *link, bool listen_only)
 {
-	uint64_t deadline = sfx_monotonic_ns() + CONNECT_LIMIT_MS * 1000000ull;
-	bool printed = !listen_only;
-	for (;;) {
-		if (!printed) {
-			char shm[128], control[256];
-			if (sfx_host_link_get_names(link, shm, sizeof(shm), control, sizeof(control))) {
-				printf("SHM=%s\nCONTROL=%s\n", shm, control);
-				fflush(stdout);
-				printed = true;
-			}
-		}
-		struct sfx_host_status st;
-		sfx_host_link_get_status(link, &st);
-		if (st.state == SFX_LINK_CONNECTED)
-			return true;
-		if (st.state == SFX_LINK_FAILED || (listen_only && st.state == SFX_LINK_STOPPED)) {
-			fprintf(stderr, "sfx-bridge-peer: link failed: %s\n", st.last_error);
-			return false;
-		}
-		uint64_t now = sfx_monotonic_ns();
-		if (now >= deadline) {
-			fprintf(stderr, "sfx-bridge-peer: not connected within %d ms (state %d, last error: %s)\n",
-				CONNECT_LIMIT_MS, (int)st.state, st.last_error);
-			return false;
-		}
-		sfx_host_link_wait_event(link, (int)((deadline - now) / 1000000) + 1);
-	}
+	bool printed = false;
+	return link_peer_wait_connected(link, CONNECT_LIMIT_MS, listen_only, "sfx-bridge-peer",
+					listen_only ? print_names_once : NULL, &printed);
 }
 
 int main(int argc, char **argv)
@@ -168,19 +146,20 @@ int main(int argc, char **argv)
 			expect = v;
 		else if (strcmp(a, "--configure") == 0)
 			settings = v;
-		else if (strcmp(a, "--frames") == 0 && parse_u32(v, &frames))
+		else if (strcmp(a, "--frames") == 0 && link_peer_parse_u32(v, &frames))
 			;
-		else if (strcmp(a, "--width") == 0 && parse_u32(v, &width))
+		else if (strcmp(a, "--width") == 0 && link_peer_parse_u32(v, &width))
 			;
-		else if (strcmp(a, "--height") == 0 && parse_u32(v, &height))
+		else if (strcmp(a, "--height") == 0 && link_peer_parse_u32(v, &height))
 			;
-		else if (strcmp(a, "--first-sequence") == 0 && parse_u32(v, &first_seq))
+		else if (strcmp(a, "--first-sequence") == 0 && link_peer_parse_u32(v, &first_seq))
 			;
-		else if (strcmp(a, "--rss-every") == 0 && parse_u32(v, &rss_every))
+		else if (strcmp(a, "--rss-every") == 0 && link_peer_parse_u32(v, &rss_every))
 			;
-		else if (strcmp(a, "--max-rss-growth-kb") == 0 && parse_u32(v, &max_growth_kb) && max_growth_kb > 0)
+		else if (strcmp(a, "--max-rss-growth-kb") == 0 && link_peer_parse_u32(v, &max_growth_kb) &&
+			 max_growth_kb > 0)
 			;
-		else if (strcmp(a, "--peer-pid") == 0 && parse_u32(v, &pid32)) {
+		else if (strcmp(a, "--peer-pid") == 0 && link_peer_parse_u32(v, &pid32)) {
 			peer_pid = pid32;
 			have_pid = true;
 		} else
