@@ -9,6 +9,7 @@ packages=(
 	libclang-rt-14-dev                     # sanitizer and fuzzer runtimes for clang
 	libobs-dev obs-studio                  # real libobs 29 to build and test against
 	libx11-dev xvfb xauth                  # headless OpenGL for libobs
+	libegl1 libegl-mesa0 libgl1-mesa-dri   # EGL + llvmpipe named outright (apt runs without recommends)
 	mingw-w64                              # compiles the Win32 platform files
 	valgrind
 )
