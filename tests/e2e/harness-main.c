@@ -39,6 +39,7 @@
 #include <util/threading.h>
 
 #include "child-processes.h"
+#include "filter-stats.h"
 #include "obs-headless.h"
 #include "fault-injection.h"
 #include "pattern-source.h"
@@ -69,13 +70,6 @@ struct options {
 	double seconds;
 	int tolerance;
 	struct fault_options fault; /* --mode fault */
-};
-
-struct filter_stats {
-	long long host_pid, link_state, restarts;
-	long long frames_staged, frames_published, frames_dropped, frames_received, frames_drawn;
-	double latency_ms, latency_ms_avg, latency_frames_avg;
-	long long latency_frames;
 };
 
 struct harness {
@@ -305,29 +299,6 @@ static bool load_module(const struct options *o)
 		return false;
 	}
 	return true;
-}
-
-static bool read_filter_stats(obs_source_t *filter, struct filter_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-	calldata_t cd = {0};
-	bool ok = proc_handler_call(obs_source_get_proc_handler(filter), "get_stats", &cd);
-	if (ok) {
-		s->host_pid = calldata_int(&cd, "host_pid");
-		s->link_state = calldata_int(&cd, "link_state");
-		s->restarts = calldata_int(&cd, "restarts");
-		s->frames_staged = calldata_int(&cd, "frames_staged");
-		s->frames_published = calldata_int(&cd, "frames_published");
-		s->frames_dropped = calldata_int(&cd, "frames_dropped");
-		s->frames_received = calldata_int(&cd, "frames_received");
-		s->frames_drawn = calldata_int(&cd, "frames_drawn");
-		s->latency_ms = calldata_float(&cd, "latency_ms");
-		s->latency_frames = calldata_int(&cd, "latency_frames");
-		s->latency_ms_avg = calldata_float(&cd, "latency_ms_avg");
-		s->latency_frames_avg = calldata_float(&cd, "latency_frames_avg");
-	}
-	calldata_free(&cd);
-	return ok;
 }
 
 /* Waits for a process to exit without polling: a pidfd becomes readable when it does. */
@@ -676,7 +647,7 @@ int main(int argc, char **argv)
 	}
 
 after_run:
-	if (!read_filter_stats(h.filter, &stats))
+	if (!filter_stats_read(h.filter, &stats))
 		fail(&h, "the filter does not answer get_stats on its proc handler");
 	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
 		fprintf(stderr,

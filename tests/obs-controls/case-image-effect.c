@@ -33,7 +33,7 @@ static bool sizes_are(void *arg)
 {
 	struct size_wait *s = arg;
 	struct filter_stats st;
-	filter_get_stats(s->filter, &st);
+	filter_stats_read(s->filter, &st);
 	return st.input_width == s->w && st.input_height == s->h && st.output_width == s->w && st.output_height == s->h;
 }
 
@@ -43,7 +43,7 @@ static bool check_sizes(obs_source_t *filter, const char *update, long long w, l
 	struct size_wait s = {filter, w, h};
 	if (!session_wait_until(sizes_are, &s, SETTLE_MS)) {
 		struct filter_stats st;
-		filter_get_stats(filter, &st);
+		filter_stats_read(filter, &st);
 		check_fail("after %s: frames sent %lldx%lld and returned %lldx%lld, expected %lldx%lld both ways",
 			   update, st.input_width, st.input_height, st.output_width, st.output_height, w, h);
 		return false;
@@ -125,7 +125,7 @@ bool case_image_effect(const struct case_options *o)
 	bool ok = wait_host_ready(filter, HOST_START_MS) &&
 		  wait_region(0, 0, STILL_WIDTH, STILL_HEIGHT, 1, REGION_INVERTED, HOST_START_MS);
 	struct filter_stats first;
-	filter_get_stats(filter, &first);
+	filter_stats_read(filter, &first);
 	if (ok)
 		printf("  ok: host pid %lld inverts the output\n", first.host_pid);
 
@@ -136,9 +136,9 @@ bool case_image_effect(const struct case_options *o)
 	}
 	if (ok) {
 		struct filter_stats a, b;
-		filter_get_stats(filter, &a);
+		filter_stats_read(filter, &a);
 		session_wait_frames(15, SETTLE_MS);
-		filter_get_stats(filter, &b);
+		filter_stats_read(filter, &b);
 		CHECK(b.frames_published == a.frames_published, "bypass still sends frames (%lld -> %lld)",
 		      a.frames_published, b.frames_published);
 		update_json(filter, "{\"bypass\":false}");
@@ -187,7 +187,7 @@ bool case_image_effect(const struct case_options *o)
 	}
 	if (ok) {
 		struct filter_stats now;
-		filter_get_stats(filter, &now);
+		filter_stats_read(filter, &now);
 		CHECK(now.host_pid == first.host_pid && now.restarts == 0,
 		      "settings changes restarted the host (pid %lld -> %lld, restarts %lld)", first.host_pid,
 		      now.host_pid, now.restarts);
@@ -225,7 +225,7 @@ static bool active_is(void *arg)
 {
 	struct active_wait *a = arg;
 	struct filter_stats st;
-	filter_get_stats(a->filter, &st);
+	filter_stats_read(a->filter, &st);
 	return st.active == a->want;
 }
 
@@ -247,9 +247,9 @@ bool case_hidden(const struct case_options *o)
 	}
 	if (ok) {
 		struct filter_stats x, y;
-		filter_get_stats(filter, &x);
+		filter_stats_read(filter, &x);
 		session_wait_frames(30, SETTLE_MS);
-		filter_get_stats(filter, &y);
+		filter_stats_read(filter, &y);
 		CHECK(y.frames_staged == x.frames_staged && y.frames_published == x.frames_published,
 		      "a hidden source still reads back (staged %lld -> %lld, sent %lld -> %lld)", x.frames_staged,
 		      y.frames_staged, x.frames_published, y.frames_published);
@@ -296,8 +296,8 @@ bool case_instances(const struct case_options *o)
 	     wait_region(0, 0, 320, 360, 3, REGION_INVERTED, HOST_START_MS) &&
 	     wait_region(320, 0, 320, 360, 4, REGION_PASSTHROUGH, SETTLE_MS);
 	struct filter_stats a, b;
-	filter_get_stats(fa, &a);
-	filter_get_stats(fb, &b);
+	filter_stats_read(fa, &a);
+	filter_stats_read(fb, &b);
 	if (ok) {
 		CHECK(a.host_pid > 0 && b.host_pid > 0 && a.host_pid != b.host_pid,
 		      "the two filters do not have a host each (pids %lld, %lld)", a.host_pid, b.host_pid);
@@ -326,8 +326,8 @@ bool case_instances(const struct case_options *o)
 	}
 	if (ok) {
 		struct filter_stats a2, b2;
-		filter_get_stats(fa, &a2);
-		filter_get_stats(fb, &b2);
+		filter_stats_read(fa, &a2);
+		filter_stats_read(fb, &b2);
 		(void)a2;
 		/* Right (320x360, crop at 512): short side 320 -> 512, so 512x576, untouched by left's 384. */
 		CHECK(b2.input_width == 512 && b2.input_height == 576,

@@ -81,7 +81,7 @@ bool case_keys(const struct case_options *o)
 		bfree(config);
 	}
 	struct filter_stats before;
-	filter_get_stats(filter, &before);
+	filter_stats_read(filter, &before);
 
 	const struct key_case valid[] = {
 	    {"{\"prompt\":\"a cat on a sofa\"}", "\"prompt\":\"a cat on a sofa\""},
@@ -145,7 +145,7 @@ bool case_keys(const struct case_options *o)
 		ok = wait_host_frames(filter, 3, SETTLE_MS);
 	if (ok) {
 		struct filter_stats after;
-		filter_get_stats(filter, &after);
+		filter_stats_read(filter, &after);
 		CHECK(after.host_pid == before.host_pid && after.restarts == 0,
 		      "the host restarted while settings changed (pid %lld -> %lld, restarts %lld)", before.host_pid,
 		      after.host_pid, after.restarts);

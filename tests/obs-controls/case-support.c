@@ -45,7 +45,7 @@ static bool host_ready(void *arg)
 {
 	struct host_wait *w = arg;
 	struct filter_stats st;
-	filter_get_stats(w->filter, &st);
+	filter_stats_read(w->filter, &st);
 	if (st.link_state != 2) /* SFX_LINK_CONNECTED */
 		return false;
 	char *text, *host;
@@ -62,7 +62,7 @@ bool wait_host_ready(obs_source_t *filter, int timeout_ms)
 	if (session_wait_until(host_ready, &w, timeout_ms))
 		return true;
 	struct filter_stats st;
-	filter_get_stats(filter, &st);
+	filter_stats_read(filter, &st);
 	char *text, *host;
 	filter_get_status(filter, &text, &host);
 	check_fail("host not ready within %d ms: link_state %lld, host STATUS '%s', status line:\n%s", timeout_ms,
@@ -76,20 +76,20 @@ static bool host_frames_reached(void *arg)
 {
 	struct host_wait *w = arg;
 	struct filter_stats st;
-	filter_get_stats(w->filter, &st);
+	filter_stats_read(w->filter, &st);
 	return st.frames_received >= w->target;
 }
 
 bool wait_host_frames(obs_source_t *filter, long long count, int timeout_ms)
 {
 	struct filter_stats st;
-	filter_get_stats(filter, &st);
+	filter_stats_read(filter, &st);
 	struct host_wait w = {.filter = filter, .target = st.frames_received + count};
 	if (session_wait_until(host_frames_reached, &w, timeout_ms))
 		return true;
 	char *text, *host;
 	filter_get_status(filter, &text, &host);
-	filter_get_stats(filter, &st);
+	filter_stats_read(filter, &st);
 	check_fail("the host returned %lld of %lld expected frames within %d ms; host STATUS '%s'",
 		   st.frames_received - (w.target - count), count, timeout_ms, host);
 	bfree(text);

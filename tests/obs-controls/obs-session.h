@@ -12,20 +12,14 @@
 
 #include <obs.h>
 
+#include "filter-stats.h"
+
 struct session_options {
 	const char *module_path;
 	const char *data_path;
 	const char *host_path; /* NULL: no host (the filter passes frames through) */
 	uint32_t width, height;
 	uint32_t fps;
-};
-
-struct filter_stats {
-	long long host_pid, link_state, restarts;
-	long long frames_staged, frames_published, frames_dropped, frames_received, frames_drawn;
-	long long input_width, input_height, output_width, output_height;
-	long long active, status_refreshes, configures_sent;
-	double latency_ms;
 };
 
 bool session_start(const struct session_options *o);
@@ -47,7 +41,6 @@ bool session_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
 void session_log_mark(void);
 bool session_log_has(const char *fragment, ...);
 
-bool filter_get_stats(obs_source_t *filter, struct filter_stats *s);
 /* The last CONFIGURE JSON of the filter (bfree it). */
 char *filter_get_config(obs_source_t *filter);
 /* The status line and the host's STATUS JSON (bfree both). */
