@@ -29,6 +29,8 @@
 #define STATUS_REFRESH_NS 1000000000ull
 #define EDIT_QUIET_NS     2000000000ull
 
+#define SOURCE_ALPHA_KEY "source_alpha"
+
 struct sequence_frame {
 	uint32_t sequence;
 	uint64_t frame;
@@ -44,6 +46,7 @@ struct diffusion_filter {
 	atomic_uint resolution;
 	atomic_int fit_mode;
 	atomic_bool bypass;
+	atomic_bool source_alpha; /* composite the host's colour with the source's alpha */
 	atomic_uint_fast64_t last_settings_change_ns;
 
 	/* Under config_mutex: the checked settings and what was sent from them. */
@@ -54,6 +57,7 @@ struct diffusion_filter {
 	uint64_t configures_sent;
 
 	/* Graphics thread only. */
+	gs_effect_t *effect; /* data/effects/frame-composite.effect; NULL: plain draws, no alpha */
 	struct frame_readback readback;
 	struct frame_output output;
 	bool processed_this_frame; /* video_render can run several times per frame (several views) */
@@ -115,6 +119,9 @@ static void filter_update(void *data, obs_data_t *settings)
 	atomic_store(&f->resolution, s.resolution);
 	atomic_store(&f->fit_mode, (int)s.fit_mode);
 	atomic_store(&f->bypass, s.bypass);
+	/* Unset means on: a transparent area of the source stays transparent. */
+	atomic_store(&f->source_alpha, !obs_data_has_user_value(settings, SOURCE_ALPHA_KEY) ||
+					   obs_data_get_bool(settings, SOURCE_ALPHA_KEY));
 	atomic_store(&f->last_settings_change_ns, os_gettime_ns());
 
 	sfx_mutex_lock(f->config_mutex);
@@ -262,6 +269,21 @@ static void filter_get_status(void *data, calldata_t *cd)
 
 /* ---- Lifetime ------------------------------------------------------------------------------- */
 
+static void load_effect(struct diffusion_filter *f)
+{
+	char *path = obs_module_file("effects/frame-composite.effect");
+	char *errors = NULL;
+	obs_enter_graphics();
+	f->effect = path ? gs_effect_create_from_file(path, &errors) : NULL;
+	obs_leave_graphics();
+	if (!f->effect)
+		obs_log(LOG_ERROR, "'%s': could not load %s (%s): HDR sources pass unconverted, alpha is not kept",
+			obs_source_get_name(f->self), path ? path : "effects/frame-composite.effect",
+			errors ? errors : "file missing");
+	bfree(errors);
+	bfree(path);
+}
+
 static void *filter_create(obs_data_t *settings, obs_source_t *source)
 {
 	struct diffusion_filter *f = bzalloc(sizeof(*f));
@@ -269,6 +291,8 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 	f->config_mutex = sfx_mutex_create();
 	frame_readback_init(&f->readback);
 	frame_output_init(&f->output);
+	atomic_store(&f->source_alpha, true);
+	load_effect(f);
 	/* Shown until the first ticks prove otherwise: the host loads its model right away. */
 	atomic_store(&f->active, true);
 
@@ -313,6 +337,7 @@ static void filter_destroy(void *data)
 	obs_enter_graphics();
 	frame_readback_free(&f->readback);
 	frame_output_free(&f->output);
+	gs_effect_destroy(f->effect);
 	obs_leave_graphics();
 	/* Returns at once; the link's worker stops and reaps the host. */
 	sfx_host_link_destroy(f->link);
@@ -455,7 +480,7 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint
 	uint32_t width, height;
 	sfx_capture_size(cx, cy, atomic_load(&f->resolution), (enum sfx_fit_mode)atomic_load(&f->fit_mode),
 			 LINK_MAX_SIZE, &width, &height);
-	if (frame_readback_capture(&f->readback, f->self, width, height)) {
+	if (frame_readback_capture(&f->readback, f->self, f->effect, width, height)) {
 		atomic_store(&f->input_width, width);
 		atomic_store(&f->input_height, height);
 	}
@@ -492,9 +517,22 @@ static void filter_video_render(void *data, gs_effect_t *effect)
 	}
 
 	bool host_frame = f->output.has_frame;
-	frame_output_draw(&f->output, f->self, cx, cy);
+	gs_texture_t *alpha = atomic_load(&f->source_alpha) ? frame_readback_current_texture(&f->readback) : NULL;
+	frame_output_draw(&f->output, f->self, f->effect, alpha, cx, cy);
 	if (host_frame)
 		atomic_fetch_add(&f->frames_drawn, 1);
+}
+
+/* What video_render draws: the host's 8-bit sRGB picture, or the target itself while passing
+ * through (libobs converts either to the space it asked for). */
+static enum gs_color_space filter_get_color_space(void *data, size_t count, const enum gs_color_space *preferred)
+{
+	struct diffusion_filter *f = data;
+	(void)count;
+	(void)preferred;
+	if (f->output.has_frame && !atomic_load(&f->bypass))
+		return GS_CS_SRGB;
+	return frame_readback_target_space(f->self);
 }
 
 struct obs_source_info sfx_diffusion_filter_info = {
@@ -509,5 +547,6 @@ struct obs_source_info sfx_diffusion_filter_info = {
     .get_properties = filter_properties,
     .video_tick = filter_video_tick,
     .video_render = filter_video_render,
+    .video_get_color_space = filter_get_color_space,
     .filter_remove = filter_remove,
 };

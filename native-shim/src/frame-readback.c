@@ -21,11 +21,19 @@ void frame_readback_free(struct frame_readback *rb)
 	}
 	gs_texrender_destroy(rb->texrender);
 	rb->texrender = NULL;
+	gs_texrender_destroy(rb->linear_texrender);
+	rb->linear_texrender = NULL;
 }
 
 void frame_readback_begin_frame(struct frame_readback *rb)
 {
 	rb->frame++;
+	rb->captured_this_frame = false;
+}
+
+gs_texture_t *frame_readback_current_texture(const struct frame_readback *rb)
+{
+	return rb->captured_this_frame && rb->texrender ? gs_texrender_get_texture(rb->texrender) : NULL;
 }
 
 void frame_readback_discard(struct frame_readback *rb)
@@ -86,12 +94,19 @@ bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *lin
 	size_t capacity = 0;
 	uint8_t *slot = sfx_host_link_input_begin(link, &capacity);
 	bool published = false;
+	uint32_t sequence = 0;
 	if (slot && copy_into_slot(newest, slot, capacity)) {
-		rb->last_sequence = sfx_host_link_input_publish(link, newest->width, newest->height, newest->width * 4,
-								SFX_PIXEL_BGRA8, newest->capture_time_ns);
+		/* The link drops a frame (and returns the previous sequence) when its session ended or its
+		 * worker held the lock: only a grown publish count means this frame went out. */
+		const uint64_t before = sfx_host_link_published_count(link);
+		sequence = sfx_host_link_input_publish(link, newest->width, newest->height, newest->width * 4,
+						       SFX_PIXEL_BGRA8, newest->capture_time_ns);
+		published = sfx_host_link_published_count(link) != before;
+	}
+	if (published) {
+		rb->last_sequence = sequence;
 		rb->last_published_frame = newest->staged_frame;
 		rb->frames_published++;
-		published = true;
 	} else {
 		rb->frames_dropped++;
 	}
@@ -115,7 +130,56 @@ static struct frame_stage *take_free_stage(struct frame_readback *rb)
 	return oldest;
 }
 
-static bool render_target(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height)
+/* Draws the filter's target the way libobs' obs_source_process_filter_begin does: a parent that is
+ * neither custom-draw nor async draws with whatever effect is current, so it needs
+ * obs_source_default_render (which sets up OBS's default effect); everything else (custom-draw and
+ * async sources, scenes, earlier filters in the chain) renders itself. */
+static void draw_target(obs_source_t *filter, obs_source_t *target)
+{
+	obs_source_t *parent = obs_filter_get_parent(filter);
+	const uint32_t parent_flags = parent ? obs_source_get_output_flags(parent) : 0;
+	const bool custom_draw = (parent_flags & OBS_SOURCE_CUSTOM_DRAW) != 0;
+	const bool async = (parent_flags & OBS_SOURCE_ASYNC) != 0;
+
+	/* As libobs blends into its filter texture: colour over transparent black, i.e. premultiplied. */
+	gs_blend_state_push();
+	gs_blend_function_separate(GS_BLEND_SRCALPHA, GS_BLEND_INVSRCALPHA, GS_BLEND_ONE, GS_BLEND_INVSRCALPHA);
+	if (target == parent && !custom_draw && !async)
+		obs_source_default_render(target);
+	else
+		obs_source_video_render(target);
+	gs_blend_state_pop();
+}
+
+static bool begin_pass(gs_texrender_t *texrender, uint32_t width, uint32_t height, enum gs_color_space space,
+		       uint32_t cx, uint32_t cy)
+{
+	gs_texrender_reset(texrender);
+	if (!gs_texrender_begin_with_color_space(texrender, width, height, space))
+		return false;
+	struct vec4 clear_color;
+	vec4_zero(&clear_color);
+	gs_clear(GS_CLEAR_COLOR, &clear_color, 0.0f, 0);
+	/* The target draws in its own pixel space; the ortho scales it to the processing size. */
+	gs_ortho(0.0f, (float)cx, 0.0f, (float)cy, -100.0f, 100.0f);
+	return true;
+}
+
+enum gs_color_space frame_readback_target_space(obs_source_t *filter)
+{
+	obs_source_t *target = obs_filter_get_target(filter);
+	if (!target)
+		return GS_CS_SRGB;
+	const enum gs_color_space preferred[] = {GS_CS_SRGB, GS_CS_SRGB_16F, GS_CS_709_EXTENDED};
+	return obs_source_get_color_space(target, sizeof(preferred) / sizeof(preferred[0]), preferred);
+}
+
+/* sRGB targets are drawn straight into the 8-bit texture, byte for byte. Any other space (linear
+ * 16-bit float, HDR extended or scRGB) is drawn into a float texture in linear sRGB space, where
+ * libobs itself tone-maps HDR sources to SDR (its DrawTonemap / DrawMultiplyTonemap), and then
+ * encoded to 8-bit sRGB by the filter's EncodeSrgb pass. */
+static bool render_target(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
+			  uint32_t height)
 {
 	obs_source_t *target = obs_filter_get_target(filter);
 	if (!target)
@@ -130,26 +194,43 @@ static bool render_target(struct frame_readback *rb, obs_source_t *filter, uint3
 	if (!rb->texrender)
 		return false;
 
-	gs_texrender_reset(rb->texrender);
-	if (!gs_texrender_begin(rb->texrender, width, height))
-		return false;
+	const enum gs_color_space space = frame_readback_target_space(filter);
+	rb->target_space = space;
+	if (space == GS_CS_SRGB || !effect) {
+		if (!begin_pass(rb->texrender, width, height, GS_CS_SRGB, cx, cy))
+			return false;
+		draw_target(filter, target);
+		gs_texrender_end(rb->texrender);
+		return true;
+	}
 
-	struct vec4 clear_color;
-	vec4_zero(&clear_color);
-	gs_clear(GS_CLEAR_COLOR, &clear_color, 0.0f, 0);
-	/* The target draws in its own pixel space; the ortho scales it to the processing size. */
-	gs_ortho(0.0f, (float)cx, 0.0f, (float)cy, -100.0f, 100.0f);
-	gs_blend_state_push();
-	gs_blend_function(GS_BLEND_ONE, GS_BLEND_ZERO);
-	obs_source_video_render(target);
-	gs_blend_state_pop();
+	if (!rb->linear_texrender)
+		rb->linear_texrender = gs_texrender_create(GS_RGBA16F, GS_ZS_NONE);
+	if (!rb->linear_texrender || !begin_pass(rb->linear_texrender, width, height, GS_CS_SRGB_16F, cx, cy))
+		return false;
+	draw_target(filter, target);
+	gs_texrender_end(rb->linear_texrender);
+
+	if (!begin_pass(rb->texrender, width, height, GS_CS_SRGB, width, height))
+		return false;
+	gs_texture_t *linear = gs_texrender_get_texture(rb->linear_texrender);
+	const bool previous_srgb = gs_framebuffer_srgb_enabled();
+	gs_enable_framebuffer_srgb(false); /* the shader encodes; the GPU must not encode again */
+	gs_enable_blending(false);
+	gs_effect_set_texture(gs_effect_get_param_by_name(effect, "image"), linear);
+	while (gs_effect_loop(effect, "EncodeSrgb"))
+		gs_draw_sprite(linear, 0, width, height);
+	gs_enable_blending(true);
+	gs_enable_framebuffer_srgb(previous_srgb);
 	gs_texrender_end(rb->texrender);
 	return true;
 }
 
-bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height)
+bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
+			    uint32_t height)
 {
-	if (!render_target(rb, filter, width, height))
+	rb->captured_this_frame = false;
+	if (!render_target(rb, filter, effect, width, height))
 		return false;
 
 	struct frame_stage *stage = take_free_stage(rb);
@@ -172,5 +253,6 @@ bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uin
 	stage->staged_frame = rb->frame;
 	stage->capture_time_ns = os_gettime_ns();
 	rb->frames_staged++;
+	rb->captured_this_frame = true;
 	return true;
 }

@@ -3,6 +3,10 @@
  * texrender at the processing size, staged into one of three stage surfaces, and only a surface
  * staged on an EARLIER frame is mapped (mapping the one staged this frame would wait on the GPU).
  *
+ * The target is drawn as libobs draws a filter's input (see draw_target), so every kind of source
+ * works: synchronous sources that use OBS's default effect, custom-draw and async sources, scenes,
+ * and sources with other filters before this one.
+ *
  * All functions run on OBS's graphics thread, inside the filter's video_render.
  */
 #pragma once
@@ -31,7 +35,10 @@ struct frame_stage {
 };
 
 struct frame_readback {
-	gs_texrender_t *texrender;
+	gs_texrender_t *texrender;        /* BGRA, sRGB: what is staged for the host */
+	gs_texrender_t *linear_texrender; /* RGBA16F: first pass for targets that are not 8-bit sRGB */
+	enum gs_color_space target_space; /* the target's colour space at the last capture */
+	bool captured_this_frame;         /* texrender holds this frame's capture */
 	struct frame_stage ring[FRAME_READBACK_RING];
 	uint64_t frame; /* increments once per video_render that uses the readback */
 	uint64_t frames_staged;
@@ -53,9 +60,17 @@ void frame_readback_begin_frame(struct frame_readback *rb);
  * was published. */
 bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *link);
 
-/* Renders the filter's target at width x height into the texrender and stages it. Returns false
+/* Renders the filter's target at width x height into the texrender as 8-bit sRGB (converting and
+ * tone-mapping other colour spaces with `effect`'s EncodeSrgb pass) and stages it. Returns false
  * when the target could not be rendered. */
-bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height);
+bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
+			    uint32_t height);
+
+/* This frame's capture (processing size, sRGB, alpha kept), or NULL if nothing was captured. */
+gs_texture_t *frame_readback_current_texture(const struct frame_readback *rb);
+
+/* The colour space the filter's target draws in, among those the filter can read. */
+enum gs_color_space frame_readback_target_space(obs_source_t *filter);
 
 /* Forgets every staged frame (link gone, bypass, source hidden). */
 void frame_readback_discard(struct frame_readback *rb);

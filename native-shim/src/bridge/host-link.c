@@ -833,6 +833,11 @@ uint32_t sfx_host_link_input_publish(struct sfx_host_link *l, uint32_t width, ui
 	return seq;
 }
 
+uint64_t sfx_host_link_published_count(const struct sfx_host_link *l)
+{
+	return l ? atomic_load(&l->publish_count) : 0;
+}
+
 bool sfx_host_link_output_take(struct sfx_host_link *l, struct sfx_frame_view *out)
 {
 	if (!l || !out || !sfx_mutex_trylock(l->region_lock))

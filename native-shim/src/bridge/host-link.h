@@ -107,6 +107,10 @@ uint8_t *sfx_host_link_input_begin(struct sfx_host_link *link, size_t *capacity)
 uint32_t sfx_host_link_input_publish(struct sfx_host_link *link, uint32_t width, uint32_t height, uint32_t row_bytes,
 				     enum sfx_pixel_format format, uint64_t capture_time_ns);
 
+/* [any thread] How many input frames were published since the link was created. The graphics
+ * thread compares it around input_publish to tell a published frame from a dropped one. */
+uint64_t sfx_host_link_published_count(const struct sfx_host_link *link);
+
 /* [graphics] Takes the newest output frame if one arrived since the last take. Returns false when
  * there is nothing new (or the frame failed validation, which ends the session). */
 bool sfx_host_link_output_take(struct sfx_host_link *link, struct sfx_frame_view *out);
