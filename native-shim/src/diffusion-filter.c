@@ -57,7 +57,7 @@ struct diffusion_filter {
 	uint64_t configures_sent;
 
 	/* Graphics thread only. */
-	gs_effect_t *effect; /* data/effects/frame-composite.effect; NULL: plain draws, no alpha */
+	gs_effect_t *effect; /* data/effects/frame-composite.effect; NULL: plain draw, no alpha */
 	struct frame_readback readback;
 	struct frame_output output;
 	bool processed_this_frame; /* video_render can run several times per frame (several views) */
@@ -277,7 +277,7 @@ static void load_effect(struct diffusion_filter *f)
 	f->effect = path ? gs_effect_create_from_file(path, &errors) : NULL;
 	obs_leave_graphics();
 	if (!f->effect)
-		obs_log(LOG_ERROR, "'%s': could not load %s (%s): HDR sources pass unconverted, alpha is not kept",
+		obs_log(LOG_ERROR, "'%s': could not load %s (%s): the output ignores the source's alpha",
 			obs_source_get_name(f->self), path ? path : "effects/frame-composite.effect",
 			errors ? errors : "file missing");
 	bfree(errors);
@@ -480,7 +480,7 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint
 	uint32_t width, height;
 	sfx_capture_size(cx, cy, atomic_load(&f->resolution), (enum sfx_fit_mode)atomic_load(&f->fit_mode),
 			 LINK_MAX_SIZE, &width, &height);
-	if (frame_readback_capture(&f->readback, f->self, f->effect, width, height)) {
+	if (frame_readback_capture(&f->readback, f->self, width, height)) {
 		atomic_store(&f->input_width, width);
 		atomic_store(&f->input_height, height);
 	}

@@ -21,8 +21,6 @@ void frame_readback_free(struct frame_readback *rb)
 	}
 	gs_texrender_destroy(rb->texrender);
 	rb->texrender = NULL;
-	gs_texrender_destroy(rb->linear_texrender);
-	rb->linear_texrender = NULL;
 }
 
 void frame_readback_begin_frame(struct frame_readback *rb)
@@ -152,7 +150,7 @@ static void draw_target(obs_source_t *filter, obs_source_t *target)
 }
 
 static bool begin_pass(gs_texrender_t *texrender, uint32_t width, uint32_t height, enum gs_color_space space,
-		       uint32_t cx, uint32_t cy)
+		       uint32_t cx, uint32_t cy) /* cx, cy: the target's own size */
 {
 	gs_texrender_reset(texrender);
 	if (!gs_texrender_begin_with_color_space(texrender, width, height, space))
@@ -174,12 +172,10 @@ enum gs_color_space frame_readback_target_space(obs_source_t *filter)
 	return obs_source_get_color_space(target, sizeof(preferred) / sizeof(preferred[0]), preferred);
 }
 
-/* sRGB targets are drawn straight into the 8-bit texture, byte for byte. Any other space (linear
- * 16-bit float, HDR extended or scRGB) is drawn into a float texture in linear sRGB space, where
- * libobs itself tone-maps HDR sources to SDR (its DrawTonemap / DrawMultiplyTonemap), and then
- * encoded to 8-bit sRGB by the filter's EncodeSrgb pass. */
-static bool render_target(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
-			  uint32_t height)
+/* The capture is always begun in GS_CS_SRGB: libobs then converts whatever space the target draws in,
+ * as it does for an SDR canvas (tone-mapping extended-range and scRGB HDR with its DrawTonemap
+ * techniques; linear 16-bit float sources encode to sRGB on write with framebuffer sRGB on). */
+static bool render_target(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height)
 {
 	obs_source_t *target = obs_filter_get_target(filter);
 	if (!target)
@@ -194,43 +190,18 @@ static bool render_target(struct frame_readback *rb, obs_source_t *filter, gs_ef
 	if (!rb->texrender)
 		return false;
 
-	const enum gs_color_space space = frame_readback_target_space(filter);
-	rb->target_space = space;
-	if (space == GS_CS_SRGB || !effect) {
-		if (!begin_pass(rb->texrender, width, height, GS_CS_SRGB, cx, cy))
-			return false;
-		draw_target(filter, target);
-		gs_texrender_end(rb->texrender);
-		return true;
-	}
-
-	if (!rb->linear_texrender)
-		rb->linear_texrender = gs_texrender_create(GS_RGBA16F, GS_ZS_NONE);
-	if (!rb->linear_texrender || !begin_pass(rb->linear_texrender, width, height, GS_CS_SRGB_16F, cx, cy))
+	rb->target_space = frame_readback_target_space(filter);
+	if (!begin_pass(rb->texrender, width, height, GS_CS_SRGB, cx, cy))
 		return false;
 	draw_target(filter, target);
-	gs_texrender_end(rb->linear_texrender);
-
-	if (!begin_pass(rb->texrender, width, height, GS_CS_SRGB, width, height))
-		return false;
-	gs_texture_t *linear = gs_texrender_get_texture(rb->linear_texrender);
-	const bool previous_srgb = gs_framebuffer_srgb_enabled();
-	gs_enable_framebuffer_srgb(false); /* the shader encodes; the GPU must not encode again */
-	gs_enable_blending(false);
-	gs_effect_set_texture(gs_effect_get_param_by_name(effect, "image"), linear);
-	while (gs_effect_loop(effect, "EncodeSrgb"))
-		gs_draw_sprite(linear, 0, width, height);
-	gs_enable_blending(true);
-	gs_enable_framebuffer_srgb(previous_srgb);
 	gs_texrender_end(rb->texrender);
 	return true;
 }
 
-bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
-			    uint32_t height)
+bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height)
 {
 	rb->captured_this_frame = false;
-	if (!render_target(rb, filter, effect, width, height))
+	if (!render_target(rb, filter, width, height))
 		return false;
 
 	struct frame_stage *stage = take_free_stage(rb);

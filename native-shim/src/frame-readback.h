@@ -36,7 +36,6 @@ struct frame_stage {
 
 struct frame_readback {
 	gs_texrender_t *texrender;        /* BGRA, sRGB: what is staged for the host */
-	gs_texrender_t *linear_texrender; /* RGBA16F: first pass for targets that are not 8-bit sRGB */
 	enum gs_color_space target_space; /* the target's colour space at the last capture */
 	bool captured_this_frame;         /* texrender holds this frame's capture */
 	struct frame_stage ring[FRAME_READBACK_RING];
@@ -60,11 +59,10 @@ void frame_readback_begin_frame(struct frame_readback *rb);
  * was published. */
 bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *link);
 
-/* Renders the filter's target at width x height into the texrender as 8-bit sRGB (converting and
- * tone-mapping other colour spaces with `effect`'s EncodeSrgb pass) and stages it. Returns false
- * when the target could not be rendered. */
-bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, gs_effect_t *effect, uint32_t width,
-			    uint32_t height);
+/* Renders the filter's target at width x height into the texrender as 8-bit sRGB (libobs converts
+ * and tone-maps other colour spaces on the way) and stages it. Returns false when the target could
+ * not be rendered. */
+bool frame_readback_capture(struct frame_readback *rb, obs_source_t *filter, uint32_t width, uint32_t height);
 
 /* This frame's capture (processing size, sRGB, alpha kept), or NULL if nothing was captured. */
 gs_texture_t *frame_readback_current_texture(const struct frame_readback *rb);

@@ -22,6 +22,7 @@
 #include "../e2e/png-writer.h"
 #include "case-support.h"
 #include "controls-cases.h"
+#include "linear-source.h"
 #include "obs-headless.h"
 
 #define KIND_SIZE 256
@@ -509,6 +510,17 @@ static bool kind_image_after_color_correction(const struct case_options *o, cons
 	return ok;
 }
 
+static bool kind_linear(const struct case_options *o, const char *space, const char *kind)
+{
+	struct dstr json = {0};
+	dstr_printf(&json, "{\"width\":256,\"height\":256,\"space\":\"%s\"}", space);
+	obs_source_t *linear = create_from_json(LINEAR_SOURCE_ID, kind, json.array);
+	dstr_free(&json);
+	bool ok = linear && run_kind(o, kind, linear, linear, "\"resolution\":256", &exact, false, 1);
+	obs_source_release(linear);
+	return ok;
+}
+
 bool case_source_kinds(const struct case_options *o)
 {
 	static const char *const plugins[] = {"image-source", "text-freetype2", "obs-ffmpeg", "obs-filters"};
@@ -521,6 +533,7 @@ bool case_source_kinds(const struct case_options *o)
 	snprintf(video, sizeof(video), "%s/source-kinds-video.y4m", o->work_dir);
 	if (!write_alpha_png(png) || !write_y4m_video(video))
 		return false;
+	linear_source_register();
 
 	/* Every kind runs even after a failure, so one run names every kind that is wrong. */
 	bool ok = true;
@@ -531,5 +544,8 @@ bool case_source_kinds(const struct case_options *o)
 	ok = kind_scene(o, png) && ok;
 	ok = kind_image_after_color_correction(o, png, 1, "color_filter_v2 then ours") && ok;
 	ok = kind_image_after_color_correction(o, png, 2, "two of ours") && ok;
+	/* Not 8-bit sRGB: linear 16-bit float, and HDR (extended range, tone-mapped by OBS). */
+	ok = kind_linear(o, "srgb16f", "linear sRGB 16F") && ok;
+	ok = kind_linear(o, "extended", "HDR 709 extended") && ok;
 	return ok;
 }
