@@ -378,10 +378,18 @@ static bool has_size(void *arg)
 	return obs_source_get_width(s) > 0 && obs_source_get_height(s) > 0;
 }
 
+static void append_filter_name(obs_source_t *parent, obs_source_t *child, void *param)
+{
+	(void)parent;
+	struct dstr *names = param;
+	dstr_catf(names, "%s%s", names->len ? " -> " : "", obs_source_get_name(child));
+}
+
 /* One kind: stage it, screenshot it plain, add the invert filter (after `before`, if given), and
  * compare. `filter_target` is what the filter goes on (the source itself, or a scene). */
 static bool run_kind(const struct case_options *o, const char *kind, obs_source_t *source, obs_source_t *filter_target,
-		     const char *filter_json, const struct kind_limits *limits, bool expect_transparent, int ours)
+		     const char *filter_json, const struct kind_limits *limits, bool expect_transparent, int ours,
+		     int move_up)
 {
 	struct stage st;
 	struct screenshots shots = {0};
@@ -401,6 +409,15 @@ static bool run_kind(const struct case_options *o, const char *kind, obs_source_
 		snprintf(name, sizeof(name), "%s: ours %d", kind, i + 1);
 		filters[i] = add_invert_filter(o, filter_target, name, filter_json);
 		ok = filters[i] != NULL;
+	}
+	/* Ours goes above filters that were on the source already (chain order: first is nearest the source). */
+	for (int i = 0; ok && i < move_up; i++)
+		obs_source_filter_set_order(filter_target, filters[0], OBS_ORDER_MOVE_UP);
+	if (ok) {
+		struct dstr chain = {0};
+		obs_source_enum_filters(filter_target, append_filter_name, &chain);
+		printf("  %s: filter chain (from the source) %s\n", kind, chain.array);
+		dstr_free(&chain);
 	}
 	for (int i = 0; ok && i < ours; i++)
 		ok = take_filtered(filters[i], &shots);
@@ -432,7 +449,7 @@ static bool kind_image(const struct case_options *o, const char *png)
 	dstr_printf(&json, "{\"file\":\"%s\"}", png);
 	obs_source_t *image = create_from_json("image_source", "kind image", json.array);
 	dstr_free(&json);
-	bool ok = image && run_kind(o, "image_source", image, image, "\"resolution\":256", &exact, true, 1);
+	bool ok = image && run_kind(o, "image_source", image, image, "\"resolution\":256", &exact, true, 1, 0);
 	obs_source_release(image);
 	return ok;
 }
@@ -441,7 +458,7 @@ static bool kind_color(const struct case_options *o)
 {
 	obs_source_t *color =
 	    create_from_json("color_source_v3", "kind colour", "{\"color\":4281558783,\"width\":256,\"height\":256}");
-	bool ok = color && run_kind(o, "color_source_v3", color, color, "\"resolution\":256", &exact, false, 1);
+	bool ok = color && run_kind(o, "color_source_v3", color, color, "\"resolution\":256", &exact, false, 1, 0);
 	obs_source_release(color);
 	return ok;
 }
@@ -456,7 +473,7 @@ static bool kind_text(const struct case_options *o)
 	    "\"color1\":4294967295,\"color2\":4294967295,\"outline\":false,\"drop_shadow\":false,"
 	    "\"custom_width\":640,\"word_wrap\":false}");
 	bool ok = text && run_kind(o, "text_ft2_source_v2", text, text, "\"resolution\":640,\"fit_mode\":\"fit\"",
-				   &resampled, true, 1);
+				   &resampled, true, 1, 0);
 	obs_source_release(text);
 	return ok;
 }
@@ -469,7 +486,7 @@ static bool kind_media(const struct case_options *o, const char *video)
 		    video);
 	obs_source_t *media = create_from_json("ffmpeg_source", "kind media", json.array);
 	dstr_free(&json);
-	bool ok = media && run_kind(o, "ffmpeg_source", media, media, "\"resolution\":256", &exact, false, 1);
+	bool ok = media && run_kind(o, "ffmpeg_source", media, media, "\"resolution\":256", &exact, false, 1, 0);
 	obs_source_release(media);
 	return ok;
 }
@@ -485,7 +502,7 @@ static bool kind_scene(const struct case_options *o, const char *png)
 	bool ok = inner && image && obs_scene_add(inner, image);
 	obs_source_t *scene_source = inner ? obs_scene_get_source(inner) : NULL;
 	ok = ok && run_kind(o, "scene", scene_source, scene_source, "\"resolution\":640,\"fit_mode\":\"fit\"", &exact,
-			    true, 1);
+			    true, 1, 0);
 	obs_source_release(image);
 	obs_scene_release(inner);
 	return ok;
@@ -502,7 +519,7 @@ static bool kind_image_after_color_correction(const struct case_options *o, cons
 	bool ok = image && cc;
 	if (ok)
 		obs_source_filter_add(image, cc);
-	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, true, ours);
+	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, true, ours, 0);
 	if (image && cc)
 		obs_source_filter_remove(image, cc);
 	obs_source_release(cc);
@@ -516,8 +533,36 @@ static bool kind_linear(const struct case_options *o, const char *space, const c
 	dstr_printf(&json, "{\"width\":256,\"height\":256,\"space\":\"%s\"}", space);
 	obs_source_t *linear = create_from_json(LINEAR_SOURCE_ID, kind, json.array);
 	dstr_free(&json);
-	bool ok = linear && run_kind(o, kind, linear, linear, "\"resolution\":256", &exact, false, 1);
+	bool ok = linear && run_kind(o, kind, linear, linear, "\"resolution\":256", &exact, false, 1, 0);
 	obs_source_release(linear);
+	return ok;
+}
+
+/* Ours first or in the middle of a chain: a Color Correction with its defaults (no change) after
+ * ours, and optionally one that changes the picture before ours. */
+static bool kind_ours_in_chain(const struct case_options *o, const char *png, bool correction_before, const char *kind)
+{
+	struct dstr json = {0};
+	dstr_printf(&json, "{\"file\":\"%s\"}", png);
+	obs_source_t *image = create_from_json("image_source", kind, json.array);
+	dstr_free(&json);
+	obs_source_t *before = correction_before ? create_from_json("color_filter_v2", "kind correction before",
+								    "{\"gamma\":-0.4,\"contrast\":0.3}")
+						 : NULL;
+	obs_source_t *after = create_from_json("color_filter_v2", "kind correction after", "{}");
+	bool ok = image && after && (before || !correction_before);
+	if (ok && before)
+		obs_source_filter_add(image, before);
+	if (ok)
+		obs_source_filter_add(image, after);
+	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, true, 1, 1);
+	if (image && before)
+		obs_source_filter_remove(image, before);
+	if (image && after)
+		obs_source_filter_remove(image, after);
+	obs_source_release(before);
+	obs_source_release(after);
+	obs_source_release(image);
 	return ok;
 }
 
@@ -544,6 +589,8 @@ bool case_source_kinds(const struct case_options *o)
 	ok = kind_scene(o, png) && ok;
 	ok = kind_image_after_color_correction(o, png, 1, "color_filter_v2 then ours") && ok;
 	ok = kind_image_after_color_correction(o, png, 2, "two of ours") && ok;
+	ok = kind_ours_in_chain(o, png, false, "ours first, color_filter_v2 after") && ok;
+	ok = kind_ours_in_chain(o, png, true, "ours in the middle of two color_filter_v2") && ok;
 	/* Not 8-bit sRGB: linear 16-bit float, and HDR (extended range, tone-mapped by OBS). */
 	ok = kind_linear(o, "srgb16f", "linear sRGB 16F") && ok;
 	ok = kind_linear(o, "extended", "HDR 709 extended") && ok;
