@@ -665,6 +665,20 @@ int main(int argc, char **argv)
 after_run:
 	if (!filter_stats_read(h.filter, &stats))
 		fail(&h, "the filter does not answer get_stats on its proc handler");
+	/* A mode that exists to show the effect fails when the effect never showed: the host's output
+	 * must have been drawn and seen in OBS's output, and the host must not have been restarted. */
+	if (o->mode == MODE_DEMO) {
+		uint64_t processed_shown = h.host_frames + h.other_after_input;
+		if (processed_shown == 0 || stats.frames_drawn <= 0)
+			fail(&h,
+			     "no processed frame was shown in %.0f s (%" PRIu64 " of %" PRIu64
+			     " frames were the input passed through; the filter drew %lld host frames; host "
+			     "restarts %lld): the effect never showed",
+			     o->seconds, h.passthrough_frames, h.frames_seen, stats.frames_drawn, stats.restarts);
+		else if (stats.restarts > 0)
+			fail(&h, "the host was restarted %lld times during the demo (last error in the log)",
+			     stats.restarts);
+	}
 	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
 		fprintf(stderr,
 			"harness: note: the host returned %lld frames, but they equal the input: its effect is not an "
@@ -691,20 +705,6 @@ after_run:
 
 	if (o->mode == MODE_DEMO && write_demo_stats(&h, &stats) != 0)
 		fail(&h, "could not write stats.txt");
-	/* A mode that exists to show the effect fails when the effect never showed: the host's output
-	 * must have been drawn and seen in OBS's output, and the host must not have been restarted. */
-	if (o->mode == MODE_DEMO) {
-		uint64_t processed_shown = h.host_frames + h.other_after_input;
-		if (processed_shown == 0 || stats.frames_drawn <= 0)
-			fail(&h,
-			     "no processed frame was shown in %.0f s (%" PRIu64 " of %" PRIu64
-			     " frames were the input passed through; the filter drew %lld host frames; host "
-			     "restarts %lld): the effect never showed",
-			     o->seconds, h.passthrough_frames, h.frames_seen, stats.frames_drawn, stats.restarts);
-		else if (stats.restarts > 0)
-			fail(&h, "the host was restarted %lld times during the demo (last error in the log)",
-			     stats.restarts);
-	}
 	if (o->freeze_host && stats.host_pid > 0) {
 		if (kill((pid_t)stats.host_pid, SIGSTOP) != 0)
 			fail(&h, "could not SIGSTOP host %lld: %s", stats.host_pid, strerror(errno));

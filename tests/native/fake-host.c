@@ -6,7 +6,8 @@
  *   fake-host --shm <name> --control <address>
  *
  * Misbehaviour for supervisor tests comes from SFX_FAKE_HOST_MODE (the shim fixes the command line):
- *   invert (default) | identity | crash (exit 3 on the first frame) | hang (stop everything on the
+ *   invert (default) | identity | crash (exit 3 on the first frame) | crash-late (exit 3 on the
+ *   31st frame, after 30 answered) | hang (stop everything on the
  *   first frame) | stall (heartbeat goes on, frames are never answered) | bad-major (HELLO 2.0) |
  *   exit-early (exit 4 before connecting).
  * Malformed peers (the shim must end the session naming the field, never crash):
@@ -48,6 +49,7 @@ struct fake_host {
 	uint32_t out_seq;
 	bool have_in;
 	uint32_t last_in;
+	uint32_t answered;
 };
 
 /* One input frame, inverted or copied (or made wrong, by mode) into the output. */
@@ -127,6 +129,8 @@ static int on_message(void *ctx, const struct sfx_msg *m)
 	if (m->type != SFX_MSG_FRAME_READY)
 		return TEST_HOST_CONTINUE;
 	if (strcmp(mode, "crash") == 0)
+		return 3;
+	if (strcmp(mode, "crash-late") == 0 && fh->answered++ >= 30)
 		return 3;
 	if (strcmp(mode, "stall") == 0)
 		return TEST_HOST_CONTINUE; /* alive (heartbeat) but never answers a frame */
