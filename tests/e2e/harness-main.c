@@ -767,20 +767,19 @@ shutdown:
 
 	if (h.failed)
 		fprintf(stderr, "harness: FAIL: %s\n", h.failure);
-	if (h.frames_seen || h.failed) {
-		double lag = h.latency_samples ? (double)h.latency_frames_sum / (double)h.latency_samples : -1.0;
-		printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
-		       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
-		       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
-		       " restarts=%lld frames_in=%lld frames_returned=%lld frames_drawn=%lld latency_ms_avg=%.1f"
-		       " children_left=%zu"
-		       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
-		       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
-		       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs,
-		       h.max_error_passthrough, h.max_error_host, lag, h.latency_frames_max, stats.restarts,
-		       stats.frames_published, stats.frames_received, stats.frames_drawn, stats.latency_ms_avg,
-		       n_children, leaks, h.obs_lagged_frames, h.obs_total_frames);
-	}
+	/* One verdict in every mode, even when no frame was seen. */
+	double lag = h.latency_samples ? (double)h.latency_frames_sum / (double)h.latency_samples : -1.0;
+	printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
+	       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
+	       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
+	       " restarts=%lld frames_in=%lld frames_returned=%lld frames_drawn=%lld latency_ms_avg=%.1f"
+	       " children_left=%zu"
+	       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
+	       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
+	       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs, h.max_error_passthrough,
+	       h.max_error_host, lag, h.latency_frames_max, stats.restarts, stats.frames_published,
+	       stats.frames_received, stats.frames_drawn, stats.latency_ms_avg, n_children, leaks, h.obs_lagged_frames,
+	       h.obs_total_frames);
 	free(h.side_by_side);
 	XCloseDisplay(display);
 	return exit_code;

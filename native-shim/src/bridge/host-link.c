@@ -350,7 +350,8 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 		uint64_t now = sfx_monotonic_ns();
 		uint32_t took_ms = s->pending_since ? (uint32_t)((now - s->pending_since) / 1000000) : 0;
 		if (s->slow_logged)
-			link_log(l, SFX_LOG_INFO, "host slow: frame %" PRIu32 " came back after %" PRIu32 " ms",
+			link_log(l, SFX_LOG_INFO,
+				 "host slow: its next output (made from frame %" PRIu32 ") came after %" PRIu32 " ms",
 				 d.source_sequence, took_ms);
 		s->slow_logged = false;
 		/* Done with the newest notified frame: nothing pending. Older: progress, restart the clock. */
