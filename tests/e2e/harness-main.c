@@ -494,6 +494,18 @@ static const char *mode_name(enum harness_mode m)
 	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : m == MODE_FAULT ? "fault" : "passthrough";
 }
 
+/* The first line of the filter's status text (get_status proc): what the panel would show. */
+static void print_status_line(obs_source_t *filter)
+{
+	calldata_t cd = {0};
+	if (proc_handler_call(obs_source_get_proc_handler(filter), "get_status", &cd)) {
+		const char *text = calldata_string(&cd, "text");
+		if (text)
+			printf("harness: status line: %.*s\n", (int)strcspn(text, "\n"), text);
+	}
+	calldata_free(&cd);
+}
+
 static int write_demo_stats(struct harness *h, const struct filter_stats *s)
 {
 	double elapsed = (double)(h->end_ns - h->start_ns) / 1e9;
@@ -668,6 +680,7 @@ after_run:
 	/* A mode that exists to show the effect fails when the effect never showed: the host's output
 	 * must have been drawn and seen in OBS's output, and the host must not have been restarted. */
 	if (o->mode == MODE_DEMO) {
+		print_status_line(h.filter);
 		uint64_t processed_shown = h.host_frames + h.other_after_input;
 		if (processed_shown == 0 || stats.frames_drawn <= 0)
 			fail(&h,
