@@ -112,6 +112,10 @@ static int answer_frame(struct fake_host *fh)
 	}
 	uint32_t done[3] = {oh.sequence, oh.source_sequence, oh.process_us};
 	queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3));
+	/* A slow frame's FRAME_DONE goes out now, not after the rest of the received batch (each of
+	 * which may take another slow frame), as a real host sends it. */
+	if (fh->delay_ms > 0 && !sfx_outq_flush(&th->out, th->conn))
+		return 0; /* the shim is gone */
 	return TEST_HOST_CONTINUE;
 }
 
