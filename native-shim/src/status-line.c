@@ -25,10 +25,10 @@ static const char *link_state_text(enum sfx_link_state state)
 /* Frames this slow get a note on the status line. */
 #define SLOW_FRAME_MS 1000u
 
+/* The newest frame's time, or the wait for the next one once that is longer. */
 static uint32_t slow_frame_ms(const struct sfx_host_status *status)
 {
-	return status->frame_pending_ms > status->slowest_frame_ms ? status->frame_pending_ms
-								   : status->slowest_frame_ms;
+	return status->frame_pending_ms > status->last_frame_ms ? status->frame_pending_ms : status->last_frame_ms;
 }
 
 static void cat_field(struct dstr *out, const char *label_key, const char *value)

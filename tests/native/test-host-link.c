@@ -356,6 +356,8 @@ static void test_slow_host_waited_for_frozen_replaced(void)
 		  sfx_link_state_name(st.state), st.last_error);
 	CHECK_MSG(st.slowest_frame_ms >= 3400 && st.slowest_frame_ms < 8000, "slowest frame %u ms",
 		  st.slowest_frame_ms);
+	CHECK_MSG(st.last_frame_ms >= 3400 && st.last_frame_ms <= st.slowest_frame_ms, "last frame %u ms",
+		  st.last_frame_ms);
 	CHECK(st.frames_received == 2);
 
 	pid_t pid = (pid_t)st.host_pid;

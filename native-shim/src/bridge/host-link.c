@@ -358,6 +358,7 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 		s->pending_since = d.source_sequence == s->last_notified ? 0 : now;
 		sfx_mutex_lock(l->state_lock);
 		l->status.frames_received++;
+		l->status.last_frame_ms = took_ms;
 		if (took_ms > l->status.slowest_frame_ms)
 			l->status.slowest_frame_ms = took_ms;
 		l->status.frame_pending_ms = 0;
@@ -737,6 +738,7 @@ static void worker_main(void *arg)
 			backoff = l->backoff_ms;
 		sfx_mutex_lock(l->state_lock);
 		l->status.frame_pending_ms = 0;
+		l->status.last_frame_ms = 0;
 		l->status.slowest_frame_ms = 0;
 		l->status.restarts++;
 		l->status.restart_delay_ms = backoff;

@@ -86,7 +86,8 @@ struct sfx_host_status {
 	uint64_t frames_sent;
 	uint64_t frames_received;
 	uint32_t frame_pending_ms; /* how long the newest notified frame has waited for FRAME_DONE, 0 if none */
-	uint32_t slowest_frame_ms; /* this session's longest FRAME_READY -> FRAME_DONE */
+	uint32_t last_frame_ms;    /* the newest FRAME_DONE's wait (since FRAME_READY or the previous one) */
+	uint32_t slowest_frame_ms; /* this session's longest such wait */
 	char last_error[256];
 	/* Last, so that a copy stops at its end: the latest STATUS payload from the host, "" if none. */
 	char host_status_json[SFX_HOST_STATUS_JSON_MAX + 1];
