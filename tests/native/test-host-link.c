@@ -701,5 +701,6 @@ int main(int argc, char **argv)
 	test_malformed_peers();
 	test_destroy_while_starting();
 	test_unload_with_frozen_host();
+	CHECK(sfx_host_link_join_all(5000)); /* every worker thread joined before exit */
 	return test_summary("test-host-link");
 }

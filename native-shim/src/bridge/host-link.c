@@ -65,6 +65,7 @@ struct sfx_host_link {
 	struct sfx_mutex *log_lock;
 
 	atomic_bool stop;
+	atomic_int refs; /* the worker's and the owner's: the last one out frees the link */
 	atomic_bool live;
 	atomic_uint_fast64_t publish_count;
 	_Atomic uint32_t published_seq;
@@ -690,6 +691,14 @@ static void free_link(struct sfx_host_link *l)
 	free(l);
 }
 
+/* Owner and worker each let go once; whoever is last frees. (The owner's destroy still signals the
+ * wake after setting `stop`, when the worker may already have seen it and finished.) */
+static void release_link(struct sfx_host_link *l)
+{
+	if (atomic_fetch_sub(&l->refs, 1) == 1)
+		free_link(l);
+}
+
 /* With the registry lock held: joins (at once: they are done) and frees finished workers. */
 static void join_finished_locked(void)
 {
@@ -753,7 +762,7 @@ static void worker_main(void *arg)
 		sfx_mutex_unlock(l->state_lock);
 	}
 	struct worker_entry *entry = l->entry;
-	free_link(l);
+	release_link(l);
 	/* Last touches of shared state; join_all joins this thread once `done` is set. */
 	struct sfx_wake *done = atomic_load(&g_all_done);
 	atomic_store(&entry->done, true);
@@ -865,6 +874,7 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 		return NULL;
 	}
 	struct worker_entry *entry = l->entry;
+	atomic_store(&l->refs, 2);
 	atomic_fetch_add(&g_workers, 1);
 	sfx_mutex_lock(reg);
 	join_finished_locked(); /* links come and go all session: keep the list short */
@@ -893,7 +903,8 @@ void sfx_host_link_destroy(struct sfx_host_link *l)
 	sfx_mutex_unlock(l->log_lock);
 	atomic_store(&l->stop, true);
 	sfx_wake_signal(l->wake);
-	/* The worker frees the link: nothing may touch it after this line. */
+	/* The worker or this call frees the link, whichever comes last: nothing may touch it after. */
+	release_link(l);
 }
 
 bool sfx_host_link_wait_all(int timeout_ms)
