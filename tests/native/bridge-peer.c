@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 		}
 	}
 	sfx_host_link_destroy(link);
-	bool all_done = sfx_host_link_wait_all(10000);
+	bool all_done = sfx_host_link_join_all(10000); /* as module unload does */
 	printf("frames_sent=%u frames_checked=%u mismatches=%" PRIu64 " max_abs_err=%d sequence_errors=%u "
 	       "wrapped=%d restarts=%u host_status=%s\n",
 	       sent, checked, mismatches, max_err, seq_errors, crossed_wrap ? 1 : 0, restarts_seen,
