@@ -22,8 +22,9 @@ static const char *link_state_text(enum sfx_link_state state)
 	return "";
 }
 
-/* Frames this slow get a note on the status line. */
-#define SLOW_FRAME_MS 1000u
+/* Frames this slow get a note on the status line; this much slower, advice too. */
+#define SLOW_FRAME_MS  1000u
+#define SLOW_ADVICE_MS 2000u
 
 /* The newest frame's time, or the wait for the next one once that is longer. */
 static uint32_t slow_frame_ms(const struct sfx_host_status *status)
@@ -93,9 +94,14 @@ void sfx_status_line_format(struct dstr *out, const struct sfx_host_status *stat
 		snprintf(seconds, sizeof(seconds), "%.1f", (double)slow_frame_ms(status) / 1000.0);
 		dstr_copy(&slow, obs_module_text("StreamFx.Status.Slow"));
 		dstr_replace(&slow, "%1", seconds);
+		dstr_replace(&slow, "%2", provider[0] ? provider : "-");
 		dstr_cat(out, " - ");
 		dstr_cat_dstr(out, &slow);
 		dstr_free(&slow);
+		if (slow_frame_ms(status) >= SLOW_ADVICE_MS) {
+			dstr_cat(out, " - ");
+			dstr_cat(out, obs_module_text("StreamFx.Status.SlowAdvice"));
+		}
 	}
 
 	/* Line 2: what runs. */
