@@ -25,7 +25,8 @@
 
 /* The source counts as hidden once no program render reached the filter for this many ticks. */
 #define INACTIVE_AFTER_TICKS 15
-/* The status line is refreshed at most this often, and not while the streamer is editing. */
+/* The panel is reloaded at most this often, only when the status changed in kind, and not while the
+ * streamer is editing. */
 #define STATUS_REFRESH_NS 1000000000ull
 #define EDIT_QUIET_NS     2000000000ull
 
@@ -65,7 +66,8 @@ struct diffusion_filter {
 	uint64_t tick;
 	uint64_t last_active_render_tick;
 	uint64_t last_status_ns;
-	struct dstr status_shown; /* the status text the last refresh was for */
+	struct dstr status_shown;               /* the status key (sfx_status_line_key) the last reload was for */
+	struct sfx_host_status *status_scratch; /* refresh_status's copy (64 KiB: not on the stack) */
 
 	/* Written on the graphics thread, read from any thread. */
 	atomic_bool active;
@@ -289,6 +291,7 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 	struct diffusion_filter *f = bzalloc(sizeof(*f));
 	f->self = source;
 	f->config_mutex = sfx_mutex_create();
+	f->status_scratch = bzalloc(sizeof(*f->status_scratch));
 	frame_readback_init(&f->readback);
 	frame_output_init(&f->output);
 	atomic_store(&f->source_alpha, true);
@@ -344,6 +347,7 @@ static void filter_destroy(void *data)
 	sfx_filter_settings_free(&f->applied);
 	bfree(f->config_json);
 	dstr_free(&f->status_shown);
+	bfree(f->status_scratch);
 	sfx_mutex_destroy(f->config_mutex);
 	bfree(f->default_model_dir);
 	bfree(f);
@@ -382,16 +386,21 @@ static void update_activity(struct diffusion_filter *f)
 	bool active = f->tick - f->last_active_render_tick <= INACTIVE_AFTER_TICKS;
 	if (active == atomic_load(&f->active))
 		return;
+	/* update or a hotkey holds the lock for a moment (no I/O): try again on the next tick. */
+	if (!sfx_mutex_trylock(f->config_mutex))
+		return;
 	atomic_store(&f->active, active);
-	obs_log(LOG_INFO, "'%s': source %s", obs_source_get_name(f->self),
-		active ? "shown: effect running" : "hidden: no readback, host idle");
-	sfx_mutex_lock(f->config_mutex);
 	send_configuration_locked(f, active);
 	sfx_mutex_unlock(f->config_mutex);
+	obs_log(LOG_INFO, "'%s': source %s", obs_source_get_name(f->self),
+		active ? "shown: effect running" : "hidden: no readback, host idle");
 }
 
-/* Once a second: when the status text changed, ask open properties views to reload it (never
- * while the streamer is editing: a reload rebuilds the widgets). */
+/* Once a second: when the status changed in kind (state, error, provider, model, restarts, bypass,
+ * shown/hidden, slow), ask open properties views to reload. libobs 29 cannot update one label: a
+ * reload rebuilds every widget and closes an open drop-down, so fps and latency alone never cause
+ * one (the panel shows them as of its last build), and none comes while the streamer is editing.
+ * The link's status is only try-locked: busy means next second. */
 static void refresh_status(struct diffusion_filter *f)
 {
 	uint64_t now = os_gettime_ns();
@@ -400,15 +409,19 @@ static void refresh_status(struct diffusion_filter *f)
 	f->last_status_ns = now;
 	if (now - atomic_load(&f->last_settings_change_ns) < EDIT_QUIET_NS)
 		return;
-	struct dstr text = {0};
-	format_status(f, &text, NULL, 0);
-	if (!f->status_shown.array || dstr_cmp(&f->status_shown, text.array ? text.array : "") != 0) {
+	if (f->link && !sfx_host_link_try_get_status(f->link, f->status_scratch))
+		return;
+	struct sfx_status_counters c;
+	read_counters(f, &c);
+	struct dstr key = {0};
+	sfx_status_line_key(&key, f->link ? f->status_scratch : NULL, &c);
+	if (!f->status_shown.array || dstr_cmp(&f->status_shown, key.array ? key.array : "") != 0) {
 		dstr_free(&f->status_shown);
-		f->status_shown = text;
+		f->status_shown = key;
 		atomic_fetch_add(&f->status_refreshes, 1);
 		obs_source_update_properties(f->self);
 	} else {
-		dstr_free(&text);
+		dstr_free(&key);
 	}
 }
 
