@@ -234,6 +234,7 @@ static void filter_get_stats(void *data, calldata_t *cd)
 	calldata_set_int(cd, "restarts", status.restarts);
 	calldata_set_int(cd, "frames_staged", (long long)atomic_load(&f->frames_staged));
 	calldata_set_int(cd, "frames_published", (long long)atomic_load(&f->frames_published));
+	calldata_set_int(cd, "frames_sent", (long long)sfx_host_link_published_count(f->link));
 	calldata_set_int(cd, "frames_dropped", (long long)atomic_load(&f->frames_dropped));
 	calldata_set_int(cd, "frames_received", (long long)atomic_load(&f->frames_received));
 	calldata_set_int(cd, "frames_drawn", (long long)atomic_load(&f->frames_drawn));
@@ -317,14 +318,15 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 			obs_source_get_name(source));
 
 	proc_handler_t *ph = obs_source_get_proc_handler(source);
-	proc_handler_add(ph,
-			 "void get_stats(out int host_pid, out int link_state, out int restarts, "
-			 "out int frames_staged, out int frames_published, out int frames_dropped, "
-			 "out int frames_received, out int frames_drawn, out float latency_ms, "
-			 "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg, "
-			 "out int input_width, out int input_height, out int output_width, out int output_height, "
-			 "out int active, out int status_refreshes, out int configures_sent)",
-			 filter_get_stats, f);
+	proc_handler_add(
+	    ph,
+	    "void get_stats(out int host_pid, out int link_state, out int restarts, "
+	    "out int frames_staged, out int frames_published, out int frames_sent, out int frames_dropped, "
+	    "out int frames_received, out int frames_drawn, out float latency_ms, "
+	    "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg, "
+	    "out int input_width, out int input_height, out int output_width, out int output_height, "
+	    "out int active, out int status_refreshes, out int configures_sent)",
+	    filter_get_stats, f);
 	proc_handler_add(ph, "void get_config(out string json)", filter_get_config, f);
 	proc_handler_add(ph, "void get_status(out string text, out string host_status)", filter_get_status, f);
 

@@ -78,6 +78,7 @@ struct options {
 	uint32_t host_frames; /* e2e: host frames to check after the first */
 	double seconds;
 	int tolerance;
+	uint32_t min_dropped;       /* --min-dropped: at least this many input frames must count as dropped */
 	struct fault_options fault; /* --mode fault */
 };
 
@@ -296,6 +297,7 @@ static bool start_obs(const struct options *o, Display **display)
 {
 	struct obs_headless_video video = {.width = o->width, .height = o->height, .fps = o->fps};
 	char err[512];
+	obs_headless_watch_log();
 	if (!obs_headless_start(&video, display, err, sizeof(err))) {
 		fprintf(stderr, "harness: %s\n", err);
 		return false;
@@ -333,7 +335,7 @@ static void usage(void)
 	    stderr,
 	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
 	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n"
+	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR] [--min-dropped N]\n"
 	    "         fault: [--cycles N] [--hang-cycles M] [--seed S] [--max-kill-frames K] [--hang-bound-ms B]\n"
 	    "                [--no-lifecycle]\n");
 }
@@ -404,6 +406,9 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->model_dir = v;
 		} else if (!strcmp(a, "--frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->frames))
+				return false;
+		} else if (!strcmp(a, "--min-dropped")) {
+			if (!parse_uint(a, v, 0, 100000, &o->min_dropped))
 				return false;
 		} else if (!strcmp(a, "--host-frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
@@ -692,6 +697,15 @@ after_run:
 			fail(&h, "the host was restarted %lld times during the demo (last error in the log)",
 			     stats.restarts);
 	}
+	/* A frame the link dropped is counted as dropped, not published: the filter's count and the
+	 * link's agree (the link counts a frame one step before the filter's counters are stored). */
+	if (o->mode != MODE_PASSTHROUGH &&
+	    (stats.frames_sent < stats.frames_published || stats.frames_sent > stats.frames_published + 1))
+		fail(&h, "the filter counts %lld published frames, the link sent %lld (dropped %lld)",
+		     stats.frames_published, stats.frames_sent, stats.frames_dropped);
+	if (o->min_dropped && stats.frames_dropped < (long long)o->min_dropped)
+		fail(&h, "only %lld frames counted as dropped, expected at least %u", stats.frames_dropped,
+		     o->min_dropped);
 	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
 		fprintf(stderr,
 			"harness: note: the host returned %lld frames, but they equal the input: its effect is not an "
@@ -743,6 +757,12 @@ shutdown:
 		exit_code = 1;
 	}
 	os_event_destroy(h.done);
+	char first_graphics_error[512];
+	size_t graphics_errors = obs_headless_graphics_errors(first_graphics_error, sizeof(first_graphics_error));
+	if (graphics_errors) {
+		fail(&h, "OBS logged %zu graphics error(s), the first: %s", graphics_errors, first_graphics_error);
+		exit_code = 1;
+	}
 	struct obs_headless_leftovers left;
 	obs_headless_leftovers(&left);
 	long leaks = left.bmem_leaks;

@@ -34,19 +34,6 @@ static struct {
 	char first_graphics_error[512];
 } S;
 
-/* libobs' words for a draw that went wrong: a source drawn without an effect, a bad parameter.
- * Any one of them in a test run means something drew nothing, or garbage. */
-static bool graphics_error(int level, const char *line)
-{
-	static const char *const fragments[] = {"device_draw", "No vertex shader", "effect_setval", "invalid param"};
-	if (level > LOG_WARNING)
-		return false;
-	for (size_t i = 0; i < sizeof(fragments) / sizeof(fragments[0]); i++)
-		if (strstr(line, fragments[i]))
-			return true;
-	return false;
-}
-
 void check_fail(const char *format, ...)
 {
 	va_list args;
@@ -71,7 +58,7 @@ static void log_handler(int level, const char *format, va_list args, void *param
 	if (level <= LOG_INFO)
 		fprintf(stderr, "obs: %s\n", line);
 	pthread_mutex_lock(&S.log_lock);
-	if (graphics_error(level, line) && S.graphics_errors++ == 0)
+	if (obs_headless_is_graphics_error(level, line) && S.graphics_errors++ == 0)
 		snprintf(S.first_graphics_error, sizeof(S.first_graphics_error), "%.500s", line);
 	size_t slot = S.log_count % LOG_KEEP;
 	free(S.log_lines[slot]);

@@ -76,6 +76,8 @@ struct sfx_host_link {
 	struct sfx_triple_writer in_w;
 	struct sfx_triple_reader out_r;
 	uint32_t next_seq;
+	uint32_t drop_every;    /* STREAMFX_TEST_DROP_INPUT_EVERY: tests drop every Nth input (0: never) */
+	uint64_t publish_calls; /* graphics thread only */
 	uint32_t last_out_seq;
 	bool have_out;
 	bool stale_logged;
@@ -189,6 +191,23 @@ static int resolve_timing(struct sfx_host_link *l, int configured, const char *e
 			 min, TIMING_MAX_MS, fallback);
 		return fallback;
 	}
+	return (int)v;
+}
+
+/* A test knob: a count from the environment (0 when unset or invalid). */
+static int resolve_count(struct sfx_host_link *l, const char *env, int max)
+{
+	const char *text = getenv(env);
+	if (!text || !text[0])
+		return 0;
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (*end || v < 0 || v > max) {
+		link_log(l, SFX_LOG_WARNING, "%s='%s' ignored: expected an integer in 0..%d", env, text, max);
+		return 0;
+	}
+	if (v)
+		link_log(l, SFX_LOG_WARNING, "%s=%ld: dropping every %ld-th input frame (test knob)", env, v, v);
 	return (int)v;
 }
 
@@ -809,6 +828,7 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 	if (l->backoff_max_ms < l->backoff_ms)
 		l->backoff_max_ms = l->backoff_ms;
 	/* Below a second the host's 250 ms heartbeat could look like a hang. */
+	l->drop_every = (uint32_t)resolve_count(l, "STREAMFX_TEST_DROP_INPUT_EVERY", 1000);
 	l->hang_timeout_ms =
 	    resolve_timing(l, config->hang_timeout_ms, "STREAMFX_HANG_TIMEOUT_MS", 1000, DEFAULT_HANG_TIMEOUT_MS);
 	l->tick_ms = l->hang_timeout_ms / 4 < TICK_MAX_MS ? l->hang_timeout_ms / 4 : TICK_MAX_MS;
@@ -964,6 +984,9 @@ uint32_t sfx_host_link_input_publish(struct sfx_host_link *l, uint32_t width, ui
 {
 	if (!l)
 		return 0;
+	/* Tests: drop the frame as a busy worker would (issue 13.9's check that drops count as drops). */
+	if (l->drop_every && ++l->publish_calls % l->drop_every == 0)
+		return atomic_load(&l->published_seq);
 	if (!sfx_mutex_trylock(l->region_lock))
 		return atomic_load(&l->published_seq);
 	uint32_t seq = atomic_load(&l->published_seq);
