@@ -471,11 +471,40 @@ static void publish_counters(struct diffusion_filter *f)
 	atomic_store(&f->output_height, f->output.height);
 }
 
-/* Once per frame: send the previous capture, capture this one, take the host's newest output. */
+/* Capture -> exchange: copies the newest ready capture into the link's input slot and publishes it.
+ * The link drops a frame (and returns the previous sequence) when its session ended or its worker
+ * held the lock: only a grown publish count means this frame went out. */
+static void send_newest_capture(struct diffusion_filter *f)
+{
+	struct frame_readback_mapped m;
+	if (!frame_readback_map_newest(&f->readback, &m))
+		return;
+	size_t capacity = 0;
+	uint8_t *slot = sfx_host_link_input_begin(f->link, &capacity);
+	const size_t row_bytes = (size_t)m.width * 4;
+	bool sent = false;
+	if (slot && row_bytes * m.height <= capacity) {
+		/* Row by row: the driver may pad rows, the slot does not. */
+		for (uint32_t y = 0; y < m.height; y++)
+			memcpy(slot + y * row_bytes, m.data + (size_t)y * m.linesize, row_bytes);
+		const uint64_t before = sfx_host_link_published_count(f->link);
+		uint32_t sequence = sfx_host_link_input_publish(f->link, m.width, m.height, (uint32_t)row_bytes,
+								SFX_PIXEL_BGRA8, m.capture_time_ns);
+		sent = sfx_host_link_published_count(f->link) != before;
+		if (sent)
+			remember_sequence(f, sequence, m.staged_frame);
+	} else if (slot) {
+		obs_log(LOG_ERROR, "input slot holds %zu bytes, frame needs %zu (%ux%u)", capacity,
+			row_bytes * m.height, m.width, m.height);
+	}
+	frame_readback_unmap(&f->readback, sent);
+}
+
+/* Once per frame: send the previous capture, capture this one, take the host's newest output. The
+ * filter alone wires capture (frame-readback) to exchange (host-link) to output (frame-output). */
 static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint32_t cx, uint32_t cy)
 {
-	size_t capacity = 0;
-	if (!sfx_host_link_input_begin(f->link, &capacity)) {
+	if (!sfx_host_link_is_live(f->link)) {
 		/* Not connected (starting, restarting, failed): passthrough until frames flow again. */
 		frame_readback_discard(&f->readback);
 		frame_output_reset(&f->output);
@@ -489,8 +518,7 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint
 	}
 
 	frame_readback_begin_frame(&f->readback);
-	if (frame_readback_publish(&f->readback, f->link))
-		remember_sequence(f, f->readback.last_sequence, f->readback.last_published_frame);
+	send_newest_capture(f);
 
 	uint32_t width, height;
 	sfx_capture_size(cx, cy, atomic_load(&f->resolution), (enum sfx_fit_mode)atomic_load(&f->fit_mode),

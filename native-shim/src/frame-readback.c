@@ -43,32 +43,9 @@ void frame_readback_discard(struct frame_readback *rb)
 	}
 }
 
-static bool copy_into_slot(struct frame_stage *stage, uint8_t *slot, size_t capacity)
+bool frame_readback_map_newest(struct frame_readback *rb, struct frame_readback_mapped *out)
 {
-	uint8_t *data = NULL;
-	uint32_t linesize = 0;
-	const size_t row_bytes = (size_t)stage->width * 4;
-	if (row_bytes * stage->height > capacity) {
-		obs_log(LOG_ERROR, "input slot holds %zu bytes, frame needs %zu (%ux%u)", capacity,
-			row_bytes * stage->height, stage->width, stage->height);
-		return false;
-	}
-	if (!gs_stagesurface_map(stage->surface, &data, &linesize))
-		return false;
-	if (linesize < row_bytes) {
-		gs_stagesurface_unmap(stage->surface);
-		obs_log(LOG_ERROR, "stage surface linesize %u is smaller than a row (%zu bytes)", linesize, row_bytes);
-		return false;
-	}
-	/* Row by row: the driver may pad rows, the slot does not. */
-	for (uint32_t y = 0; y < stage->height; y++)
-		memcpy(slot + y * row_bytes, data + (size_t)y * linesize, row_bytes);
-	gs_stagesurface_unmap(stage->surface);
-	return true;
-}
-
-bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *link)
-{
+	memset(out, 0, sizeof(*out));
 	struct frame_stage *newest = NULL;
 	for (int i = 0; i < FRAME_READBACK_RING; i++) {
 		struct frame_stage *s = &rb->ring[i];
@@ -89,27 +66,45 @@ bool frame_readback_publish(struct frame_readback *rb, struct sfx_host_link *lin
 		}
 	}
 
-	size_t capacity = 0;
-	uint8_t *slot = sfx_host_link_input_begin(link, &capacity);
-	bool published = false;
-	uint32_t sequence = 0;
-	if (slot && copy_into_slot(newest, slot, capacity)) {
-		/* The link drops a frame (and returns the previous sequence) when its session ended or its
-		 * worker held the lock: only a grown publish count means this frame went out. */
-		const uint64_t before = sfx_host_link_published_count(link);
-		sequence = sfx_host_link_input_publish(link, newest->width, newest->height, newest->width * 4,
-						       SFX_PIXEL_BGRA8, newest->capture_time_ns);
-		published = sfx_host_link_published_count(link) != before;
+	uint8_t *data = NULL;
+	uint32_t linesize = 0;
+	if (!gs_stagesurface_map(newest->surface, &data, &linesize)) {
+		newest->state = FRAME_STAGE_FREE;
+		rb->frames_dropped++;
+		return false;
 	}
-	if (published) {
-		rb->last_sequence = sequence;
-		rb->last_published_frame = newest->staged_frame;
+	if (linesize < newest->width * 4) {
+		gs_stagesurface_unmap(newest->surface);
+		obs_log(LOG_ERROR, "stage surface linesize %u is smaller than a row (%u bytes)", linesize,
+			newest->width * 4);
+		newest->state = FRAME_STAGE_FREE;
+		rb->frames_dropped++;
+		return false;
+	}
+	rb->mapped = newest;
+	out->data = data;
+	out->linesize = linesize;
+	out->width = newest->width;
+	out->height = newest->height;
+	out->capture_time_ns = newest->capture_time_ns;
+	out->staged_frame = newest->staged_frame;
+	return true;
+}
+
+void frame_readback_unmap(struct frame_readback *rb, bool sent)
+{
+	struct frame_stage *stage = rb->mapped;
+	if (!stage)
+		return;
+	gs_stagesurface_unmap(stage->surface);
+	stage->state = FRAME_STAGE_FREE;
+	rb->mapped = NULL;
+	if (sent) {
+		rb->last_published_frame = stage->staged_frame;
 		rb->frames_published++;
 	} else {
 		rb->frames_dropped++;
 	}
-	newest->state = FRAME_STAGE_FREE;
-	return published;
 }
 
 static struct frame_stage *take_free_stage(struct frame_readback *rb)

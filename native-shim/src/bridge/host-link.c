@@ -1016,6 +1016,11 @@ uint32_t sfx_host_link_input_publish(struct sfx_host_link *l, uint32_t width, ui
 	return seq;
 }
 
+bool sfx_host_link_is_live(const struct sfx_host_link *l)
+{
+	return l && atomic_load(&l->live);
+}
+
 uint64_t sfx_host_link_published_count(const struct sfx_host_link *l)
 {
 	return l ? atomic_load(&l->publish_count) : 0;

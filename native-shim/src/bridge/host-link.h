@@ -112,6 +112,9 @@ bool sfx_host_link_wait_all(int timeout_ms);
  * worker is left unjoined and the caller logs it. */
 bool sfx_host_link_join_all(int timeout_ms);
 
+/* [any thread] True while a host is connected and frames can be exchanged (a lock-free read). */
+bool sfx_host_link_is_live(const struct sfx_host_link *link);
+
 /* [graphics] Returns the input slot's pixel buffer to fill (capacity in *capacity bytes), or NULL
  * when no host is connected (then do not publish). */
 uint8_t *sfx_host_link_input_begin(struct sfx_host_link *link, size_t *capacity);
