@@ -44,6 +44,7 @@ struct diffusion_filter {
 	atomic_uint resolution;
 	atomic_int fit_mode;
 	atomic_bool bypass;
+	atomic_bool source_alpha; /* composite the output with the source's alpha */
 	atomic_uint_fast64_t last_settings_change_ns;
 
 	/* Under config_mutex: the checked settings and what was sent from them. */
@@ -112,9 +113,10 @@ static void filter_update(void *data, obs_data_t *settings)
 	struct sfx_filter_settings s;
 	sfx_filter_settings_read(&s, settings, obs_source_get_name(f->self));
 
-	atomic_store(&f->resolution, s.resolution);
+	atomic_store(&f->resolution, (unsigned)s.resolution);
 	atomic_store(&f->fit_mode, (int)s.fit_mode);
 	atomic_store(&f->bypass, s.bypass);
+	atomic_store(&f->source_alpha, s.source_alpha);
 	atomic_store(&f->last_settings_change_ns, os_gettime_ns());
 
 	sfx_mutex_lock(f->config_mutex);
