@@ -76,8 +76,8 @@ static void add_setting(obs_properties_t *g, const struct sfx_setting_spec *spec
 	const char *label = T(spec->locale);
 	switch (spec->kind) {
 	case SFX_KIND_TEXT:
-		p = obs_properties_add_text(g, spec->key, label,
-					    spec->widget == SFX_WIDGET_MULTILINE ? OBS_TEXT_MULTILINE : OBS_TEXT_DEFAULT);
+		p = obs_properties_add_text(
+		    g, spec->key, label, spec->widget == SFX_WIDGET_MULTILINE ? OBS_TEXT_MULTILINE : OBS_TEXT_DEFAULT);
 		break;
 	case SFX_KIND_PATH:
 		p = obs_properties_add_path(g, spec->key, label, OBS_PATH_DIRECTORY, NULL, NULL);
@@ -95,7 +95,8 @@ static void add_setting(obs_properties_t *g, const struct sfx_setting_spec *spec
 			p = obs_properties_add_int_slider(g, spec->key, label, (int)spec->min, (int)spec->max,
 							  (int)spec->step);
 		} else {
-			p = obs_properties_add_int(g, spec->key, label, (int)spec->min, (int)spec->max, (int)spec->step);
+			p = obs_properties_add_int(g, spec->key, label, (int)spec->min, (int)spec->max,
+						   (int)spec->step);
 		}
 		if (spec->suffix[0] && spec->widget != SFX_WIDGET_STYLE_LIST)
 			obs_property_int_set_suffix(p, spec->suffix);

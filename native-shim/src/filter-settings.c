@@ -327,7 +327,8 @@ char *sfx_filter_settings_to_json(const struct sfx_filter_settings *s, const cha
 			obs_data_set_bool(data, spec->key, *FIELD(s, spec, bool));
 			break;
 		case SFX_KIND_CHOICE:
-			obs_data_set_string(data, spec->key, sfx_choice_name((enum sfx_setting_id)i, *FIELD(s, spec, int)));
+			obs_data_set_string(data, spec->key,
+					    sfx_choice_name((enum sfx_setting_id)i, *FIELD(s, spec, int)));
 			break;
 		}
 	}
