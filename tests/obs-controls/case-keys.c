@@ -304,7 +304,7 @@ static bool check_host_accepts_edges(obs_source_t *filter, bool highest)
 			size_t n = highest ? (size_t)obs_data_get_int(s, "max_items") : 0;
 			for (size_t j = 0; j < n; j++) {
 				obs_data_t *item = obs_data_create();
-				char text[32];
+				char text[48];
 				snprintf(text, sizeof(text), "Style %zu: edge", j + 1);
 				obs_data_set_string(item, "value", text);
 				obs_data_array_push_back(list, item);
