@@ -347,6 +347,8 @@ endforeach()
 # ---- C ------------------------------------------------------------------------------------------
 
 set(c_header "/* ${banner} */
+/* Not clang-formatted: the staleness check compares the generator's own layout. */
+/* clang-format off */
 /*
  * The filter's settings contract: one #define per key, the checked settings struct and the spec
  * table (type, range, default, panel group, locale ids, model reload) that filter-settings.c and
@@ -427,6 +429,8 @@ extern const struct sfx_setting_spec sfx_setting_specs[SFX_SETTING_COUNT];
 ")
 
 set(c_source "/* ${banner} */
+/* Not clang-formatted: the staleness check compares the generator's own layout. */
+/* clang-format off */
 #include \"settings-contract.h\"
 
 const struct sfx_setting_group sfx_setting_groups[SFX_SETTING_GROUP_COUNT] = {
