@@ -92,8 +92,8 @@ public sealed partial record EffectSettings
             case "negative_prompt": s = s with { NegativePrompt = Text(key, v, 2048) }; return true;
             case "styles": s = s with { Styles = TextList(key, v, 32, 512) }; return true;
             case "style_index": s = s with { StyleIndex = (int)Integer(key, v, -1, 31, 1) }; return true;
-            case "strength": s = s with { Strength = (double)Number(key, v, 0, 1) }; return true;
-            case "seed": s = s with { Seed = (long)Integer(key, v, 0, 2147483647, 1) }; return true;
+            case "strength": s = s with { Strength = Num(key, v, 0, 1) }; return true;
+            case "seed": s = s with { Seed = Integer(key, v, 0, 2147483647, 1) }; return true;
             case "transition_frames": s = s with { TransitionFrames = (int)Integer(key, v, 0, 600, 1) }; return true;
             case "bypass": s = s with { Bypass = Boolean(key, v) }; return true;
             case "resolution": s = s with { Resolution = (int)Integer(key, v, 64, 1024, 64) }; return true;
@@ -128,8 +128,8 @@ public sealed partial record EffectSettings
                 return true;
             case "unload_after_hidden_s": s = s with { UnloadAfterHiddenSeconds = (int)Integer(key, v, 0, 3600, 1) }; return true;
             case "steps": s = s with { Steps = (int)Integer(key, v, 1, 4, 1) }; return true;
-            case "guidance_scale": s = s with { GuidanceScale = (float)Number(key, v, 0, 20) }; return true;
-            case "delta": s = s with { Delta = (float)Number(key, v, 0, 10) }; return true;
+            case "guidance_scale": s = s with { GuidanceScale = (float)Num(key, v, 0, 20) }; return true;
+            case "delta": s = s with { Delta = (float)Num(key, v, 0, 10) }; return true;
             case "cfg_type":
                 s = s with
                 {
@@ -143,7 +143,7 @@ public sealed partial record EffectSettings
                     },
                 };
                 return true;
-            case "similarity_threshold": s = s with { SimilarityThreshold = (double)Number(key, v, 0, 1) }; return true;
+            case "similarity_threshold": s = s with { SimilarityThreshold = Num(key, v, 0, 1) }; return true;
             default:
                 return false;
         }

@@ -115,8 +115,6 @@ public sealed partial record EffectSettings
     /// <summary>A path: "" means not set (null).</summary>
     private static string? OptionalText(string key, JsonElement v, int maxBytes) => Text(key, v, maxBytes) is { Length: > 0 } t ? t : null;
 
-    private static double Number(string key, JsonElement v, double min, double max) => Num(key, v, min, max);
-
     private static long Integer(string key, JsonElement v, long min, long max, long step)
     {
         string expected = step > 1 ? $"a multiple of {step} in {min}..{max}" : $"an integer in {min}..{max}";
