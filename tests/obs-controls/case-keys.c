@@ -238,6 +238,23 @@ static bool check_panel_matches_schema(void)
 		ok = check_setting(props, defaults, setting, schema_text);
 		obs_data_release(setting);
 	}
+	/* Each schema group is in the panel with its localized title; the advanced ones start hidden. */
+	obs_data_array_t *groups = obs_data_get_array(schema, "groups");
+	for (size_t i = 0; ok && i < obs_data_array_count(groups); i++) {
+		obs_data_t *group = obs_data_array_item(groups, i);
+		const char *id = obs_data_get_string(group, "id");
+		obs_property_t *p = obs_properties_get(props, id);
+		bool advanced = obs_data_get_bool(group, "advanced");
+		if (!p || obs_property_get_type(p) != OBS_PROPERTY_GROUP ||
+		    !localized(obs_property_description(p), obs_data_get_string(group, "locale")) ||
+		    obs_property_visible(p) == advanced) {
+			check_fail("panel: group '%s' missing, untitled, or %s", id,
+				   advanced ? "shown without the advanced toggle" : "hidden");
+			ok = false;
+		}
+		obs_data_release(group);
+	}
+	obs_data_array_release(groups);
 	size_t controls = ok ? count_setting_controls(props) : 0;
 	if (ok && controls != count) {
 		check_fail("panel: %zu settings controls, the schema has %zu settings", controls, count);
