@@ -30,8 +30,6 @@
 #define STATUS_REFRESH_NS 1000000000ull
 #define EDIT_QUIET_NS     2000000000ull
 
-#define SOURCE_ALPHA_KEY "source_alpha"
-
 struct sequence_frame {
 	uint32_t sequence;
 	uint64_t frame;
@@ -118,12 +116,10 @@ static void filter_update(void *data, obs_data_t *settings)
 	struct sfx_filter_settings s;
 	sfx_filter_settings_read(&s, settings, obs_source_get_name(f->self));
 
-	atomic_store(&f->resolution, s.resolution);
+	atomic_store(&f->resolution, (unsigned)s.resolution);
 	atomic_store(&f->fit_mode, (int)s.fit_mode);
 	atomic_store(&f->bypass, s.bypass);
-	/* Unset means on: a transparent area of the source stays transparent. */
-	atomic_store(&f->source_alpha, !obs_data_has_user_value(settings, SOURCE_ALPHA_KEY) ||
-					   obs_data_get_bool(settings, SOURCE_ALPHA_KEY));
+	atomic_store(&f->source_alpha, s.source_alpha);
 	atomic_store(&f->last_settings_change_ns, os_gettime_ns());
 
 	sfx_mutex_lock(f->config_mutex);
