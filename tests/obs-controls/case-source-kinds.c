@@ -251,6 +251,9 @@ static bool host_frames_drawn(void *arg)
 	return st.frames_received >= w->target;
 }
 
+/* Set once the host could not load the pack: the remaining kinds would only wait out their timeouts. */
+static bool host_unusable;
+
 static bool model_ready(void *arg)
 {
 	char *text, *host;
@@ -269,7 +272,12 @@ static bool take_filtered(obs_source_t *filter, struct screenshots *shots)
 		return false;
 	struct drawn_wait w = {filter, 0};
 	if (!session_wait_until(model_ready, &w, HOST_START_MS)) {
-		check_fail("the invert model did not become ready within %d ms", HOST_START_MS);
+		char *text, *host;
+		filter_get_status(filter, &text, &host);
+		check_fail("the invert model did not become ready within %d ms (host STATUS %s)", HOST_START_MS, host);
+		bfree(text);
+		bfree(host);
+		host_unusable = true;
 		return false;
 	}
 	struct filter_stats st;
@@ -391,6 +399,10 @@ static bool run_kind(const struct case_options *o, const char *kind, obs_source_
 		     const char *filter_json, const struct kind_limits *limits, bool expect_transparent, int ours,
 		     int move_up)
 {
+	if (host_unusable) {
+		check_fail("%s: not run, the host could not load the invert pack", kind);
+		return false;
+	}
 	struct stage st;
 	struct screenshots shots = {0};
 	obs_source_t *filters[2] = {NULL, NULL};
