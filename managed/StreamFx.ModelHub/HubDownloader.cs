@@ -146,7 +146,14 @@ public sealed class HubDownloader(HttpClient http, DownloadOptions options)
             {
                 throw new ModelHubException(ModelHubFault.ConnectionLost, $"{page}: {e.Message}", e);
             }
-            all.AddRange(RepoFile.ParseTreePage(json, page.ToString()).Where(f => entry.Includes(f.Path)));
+            // Every listed path is checked, selected or not: a list naming one hostile path is not trusted for the rest.
+            var listed = RepoFile.ParseTreePage(json, page.ToString());
+            foreach (var f in listed)
+            {
+                if (RepoPaths.Problem(f.Path) is { } why)
+                    throw new ModelHubException(ModelHubFault.UnsafePath, $"{page} lists '{f.Path}': refused, it has {why}");
+            }
+            all.AddRange(listed.Where(f => entry.Includes(f.Path)));
             page = next;
         }
         return all;
