@@ -59,6 +59,7 @@ public sealed class LoopbackHub : IDisposable
     public ConcurrentDictionary<string, long> BytesServed { get; } = new();
     public ConcurrentDictionary<string, int> Requests { get; } = new();
     public ConcurrentQueue<string> RangeHeaders { get; } = new();
+    public ConcurrentBag<string> UserAgents { get; } = new();
     public string? CatalogueJson { get; set; }
     /// <summary>Files at or above this size are listed as LFS files (sha256), smaller ones by git blob id.</summary>
     public int LfsThreshold { get; set; } = 1024;
@@ -97,6 +98,7 @@ public sealed class LoopbackHub : IDisposable
                 var (target, headers) = await ReadHead(stream);
                 if (target is null) return;
                 Requests.AddOrUpdate(target, 1, (_, n) => n + 1);
+                if (headers.TryGetValue("User-Agent", out var agent)) UserAgents.Add(agent);
                 await Route(stream, client, target, headers);
             }
             catch (IOException) { }
