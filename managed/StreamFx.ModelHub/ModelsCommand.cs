@@ -72,6 +72,8 @@ public static class ModelsCommand
                     var downloader = new HubDownloader(http, new DownloadOptions());
                     var downloads = new ModelDownloads(downloader, catalogue, root);
                     var printer = new ProgressPrinter(stdout, terminal);
+                    // Ctrl+C cancels the download itself, so it stops cleanly rather than being cut off at exit.
+                    using var cancelOnRequest = ct.Register(() => downloads.Cancel(operand));
                     var result = await downloads.DownloadAsync(operand, printer, ct).ConfigureAwait(false);
                     printer.Finish();
                     foreach (var part in result.Parts)
