@@ -466,8 +466,10 @@ public sealed class HubDownloader(HttpClient http, DownloadOptions options)
             long now = _clock.ElapsedMilliseconds;
             if (!force && _lastReportMs >= 0 && now - _lastReportMs < 100) return;
             _lastReportMs = now;
-            double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-3);
-            progress.Report(new DownloadProgress(id, file, Done, total, Math.Max(0, Done - _present) / seconds));
+            // No rate for the first half second: a tiny first file would promise hours left.
+            double seconds = _clock.Elapsed.TotalSeconds;
+            double rate = seconds < 0.5 ? 0 : Math.Max(0, Done - _present) / seconds;
+            progress.Report(new DownloadProgress(id, file, Done, total, rate));
         }
     }
 }

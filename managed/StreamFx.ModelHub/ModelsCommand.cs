@@ -74,7 +74,8 @@ public static class ModelsCommand
                     var printer = new ProgressPrinter(stdout, terminal);
                     // Ctrl+C cancels the download itself, so it stops cleanly rather than being cut off at exit.
                     using var cancelOnRequest = ct.Register(() => downloads.Cancel(operand));
-                    var result = await downloads.DownloadAsync(operand, printer, ct).ConfigureAwait(false);
+                    // Waits without ct: after a Ctrl+C the download unwinds (closes files, releases its lock) before the exit.
+                    var result = await downloads.DownloadAsync(operand, printer, CancellationToken.None).ConfigureAwait(false);
                     printer.Finish();
                     foreach (var part in result.Parts)
                     {

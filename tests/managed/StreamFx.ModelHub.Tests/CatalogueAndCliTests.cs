@@ -143,6 +143,31 @@ public class CatalogueAndCliTests
         Assert.Contains("usage: streamfx-host models", stderr);
     }
 
+    [Fact]
+    public async Task CtrlCInTheCliCancelsTheDownloadAndReleasesTheLockBeforeItExits()
+    {
+        using var s = new HubSetup();
+        s.Hub.CatalogueJson = Fixtures.CatalogueJson(s.Hub.BaseUrl);
+        var gate = new FileFault { Gate = new TaskCompletionSource() };
+        s.Tiny.Faults["unet/model.onnx"] = gate;
+        using var ctrlC = new CancellationTokenSource();
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var cli = ModelsCommand.RunAsync(["download", "tiny", "--catalogue", s.Hub.BaseUrl + "/catalogue.json", "--dir", s.ModelsRoot],
+            "0.1.0-test", stdout, stderr, terminal: false, ctrlC.Token);
+        await gate.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        ctrlC.Cancel();
+        int code = await cli.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, code);
+        Assert.Contains("'tiny': download cancelled; nothing was installed", stderr.ToString());
+        // The download itself stopped before the command returned: its lock is gone and no folder appeared.
+        Assert.False(File.Exists(HubDownloader.LockFile(s.ModelsRoot, "tiny")));
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "tiny")));
+        gate.Gate.SetResult();
+    }
+
     /// <summary>The published NativeAOT host (scripts/test.sh sets STREAMFX_HOST_PATH): the same CLI, as shipped.</summary>
     [PublishedHostFact]
     public async Task ThePublishedHostDownloadsAndVerifies()
