@@ -9,6 +9,8 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         TextWriter log = Console.Error;
+        if (args.Length > 0 && args[0] == "models")
+            return await StreamFx.ModelHub.ModelsCommand.RunAsync(args[1..], Version, Console.Out, log, !Console.IsOutputRedirected, CancelOnCtrlC()).ConfigureAwait(false);
         HostArguments arguments;
         try
         {
@@ -36,5 +38,13 @@ public static class Program
             log.WriteLine($"streamfx-host: unexpected failure: {e}");
             return HostExitCode.Crashed;
         }
+    }
+
+    // Ctrl+C stops a models download cleanly (nothing half-installed) instead of killing the process.
+    private static CancellationToken CancelOnCtrlC()
+    {
+        var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        return cancel.Token;
     }
 }
