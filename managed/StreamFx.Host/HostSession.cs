@@ -57,6 +57,8 @@ public sealed class HostSession : IDisposable
     private ModelLoad? _load;
     private (LoadKey Key, EffectSettings Settings)? _wanted;
     private bool _slowAdviceLogged;
+    // Seconds the current effect took for its last frame (null: it ran none yet); statistics mix effects.
+    private double? _effectFrameSeconds;
     private LoadKey? _failedKey;
     private string? _loadError;
     private string? _failedModel;
@@ -495,6 +497,7 @@ public sealed class HostSession : IDisposable
         _failedKey = null;
         _failedModel = null;
         _frameError = null;
+        _effectFrameSeconds = null;
         old.Effect.Dispose();
     }
 
@@ -566,6 +569,11 @@ public sealed class HostSession : IDisposable
 
         long now = Stopwatch.GetTimestamp();
         long elapsed = now - started;
+        if (!_settings.Bypass && _effect.Effect is not IdentityEffect)
+        {
+            _effectFrameSeconds = elapsed / (double)Stopwatch.Frequency;
+        }
+
         processUs = (uint)Math.Min(uint.MaxValue, elapsed * 1_000_000 / Stopwatch.Frequency);
         _outputSequence = SequenceNumber.Next(_outputSequence);
         sequence = _outputSequence;
@@ -630,7 +638,7 @@ public sealed class HostSession : IDisposable
     /// </summary>
     private string? SpeedNote(bool processing, EffectReport report)
     {
-        double? seconds = processing && _statistics.LatencyMs > 0 ? _statistics.LatencyMs / 1000 : report.WarmUpSeconds;
+        double? seconds = processing ? _effectFrameSeconds ?? report.WarmUpSeconds : report.WarmUpSeconds;
         return seconds is double s ? DescribeSpeed(s, report.Provider) : null;
     }
 

@@ -179,6 +179,7 @@ public sealed class HostReliabilityTests(DiffusionPacks packs) : IClassFixture<D
         await shim.SendAsync(ControlMessage.Configure("{\"active\":false}"));
         await shim.SendAsync(ControlMessage.Configure("{\"strength\":7}"));
         Assert.Equal("turbo64", (await shim.ReadStatusAsync("error")).GetProperty("model").GetString());
+        await clock.WhenTimerArmed().WaitAsync(ShimSession.Timeout);
         clock.Advance(TimeSpan.FromSeconds(59));
         await shim.SendAsync(ControlMessage.Configure("{\"strength\":0.6}"));
         await shim.ReadStatusAsync("ready");
@@ -224,6 +225,7 @@ public sealed class HostReliabilityTests(DiffusionPacks packs) : IClassFixture<D
 
         // 5 s: unloaded after 5 s of the clock.
         await shim.SendAsync(ControlMessage.Configure("{\"unload_after_hidden_s\":5}"));
+        await clock.WhenTimerArmed().WaitAsync(ShimSession.Timeout);
         clock.Advance(TimeSpan.FromSeconds(5));
         await shim.ReadStatusAsync(HostSession.StateUnloadedWhileHidden);
         await effect.Disposed.WaitAsync(ShimSession.Timeout);
@@ -279,6 +281,14 @@ public sealed class HostReliabilityTests(DiffusionPacks packs) : IClassFixture<D
 
         await using ShimSession shim = ShimSession.Create(Size, Size);
         Task<int> host = await StartAsync(shim, Load);
+        // Fast passthrough frames before the model (over a statistics window, 1 s) must not hide its slowness.
+        byte[] input = Input();
+        var passing = System.Diagnostics.Stopwatch.StartNew();
+        for (uint seq = 1; passing.Elapsed < TimeSpan.FromSeconds(1.2); seq++)
+        {
+            Assert.Equal(input, await FrameAsync(shim, seq, input));
+        }
+
         await shim.SendAsync(ControlMessage.Configure(Settings(packs.Turbo)));
         JsonElement ready = await shim.ReadStatusAsync("ready");
         Assert.StartsWith("2.5 s per frame on cpu: frames show late", ready.GetProperty("note").GetString());

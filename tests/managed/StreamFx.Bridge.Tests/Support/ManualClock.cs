@@ -11,7 +11,20 @@ public sealed class ManualClock : TimeProvider
 
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
+    private TaskCompletionSource _armed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _ticks;
+
+    /// <summary>
+    /// Completes once a timer is armed. A delay is relative to the time its timer is armed, so a test
+    /// waits for this before it moves the clock past the code's deadline.
+    /// </summary>
+    public Task WhenTimerArmed()
+    {
+        lock (_lock)
+        {
+            return _timers.Count > 0 ? Task.CompletedTask : _armed.Task;
+        }
+    }
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
@@ -95,6 +108,8 @@ public sealed class ManualClock : TimeProvider
                 DueTicks = clock._ticks + dueTime.Ticks;
                 PeriodTicks = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;
                 clock._timers.Add(this);
+                clock._armed.TrySetResult();
+                clock._armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 return true;
             }
         }
