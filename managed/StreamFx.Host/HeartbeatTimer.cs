@@ -24,7 +24,7 @@ public sealed class HeartbeatTimer : IDisposable
     {
         _region = region;
         region.IncrementHeartbeat();
-        _thread = new Thread(Run) { IsBackground = true, Name = "streamfx heartbeat", Priority = ThreadPriority.AboveNormal };
+        _thread = new Thread(Run) { IsBackground = true, Name = "streamfx heartbeat" };
         _thread.Start();
     }
 
