@@ -98,32 +98,6 @@ static bool settled_hash(obs_source_t *filter, uint64_t *hash, uint8_t *frame)
 	return false;
 }
 
-static bool host_state_ready(void *arg)
-{
-	char *text, *host;
-	filter_get_status(arg, &text, &host);
-	bool ready = strstr(host, "\"state\":\"ready\"") != NULL;
-	bfree(text);
-	bfree(host);
-	return ready;
-}
-
-/* The baseline must come from the model: while the host loads it (state "loading"), frames pass
- * through and settle just as well, and a baseline taken then made a later "set back" compare the
- * model's output with the plain input (a flake whenever the load outlasted the first host frames). */
-static bool wait_model_ready(obs_source_t *filter)
-{
-	if (session_wait_until(host_state_ready, filter, HOST_START_MS))
-		return true;
-	char *text, *host;
-	filter_get_status(filter, &text, &host);
-	check_fail("the host never reported state \"ready\" for the stream-diffusion pack within %d ms; host STATUS %s",
-		   HOST_START_MS, host);
-	bfree(text);
-	bfree(host);
-	return false;
-}
-
 static bool key_selected(const char *keys, const char *key)
 {
 	if (!keys || !keys[0])
@@ -223,8 +197,7 @@ bool case_diffusion(const struct case_options *o)
 	uint8_t *frame = bmalloc((size_t)session_width() * session_height() * 4);
 
 	uint64_t baseline = 0;
-	ok = wait_host_ready(filter, HOST_START_MS) && wait_model_ready(filter) &&
-	     apply_and_settle(filter, "start", NULL, &baseline, frame);
+	ok = wait_host_ready(filter, HOST_START_MS) && apply_and_settle(filter, "start", NULL, &baseline, frame);
 	if (ok) {
 		char *text, *host;
 		filter_get_status(filter, &text, &host);
