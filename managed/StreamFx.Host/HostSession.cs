@@ -300,7 +300,7 @@ public sealed class HostSession : IDisposable
         try
         {
             settings = HostSettings.Parse(json, _settings);
-            visibility = HostSettings.ParseVisibility(json, _visibility);
+            visibility = HostSettings.ParseVisibility(json, _visibility, settings);
         }
         catch (InvalidDataException e)
         {

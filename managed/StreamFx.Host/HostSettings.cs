@@ -4,29 +4,25 @@ using StreamFx.Diffusion.Pipeline;
 namespace StreamFx.Host;
 
 /// <summary>
-/// Whether the filter's source is shown (CONFIGURE <c>active</c>) and how long a hidden one keeps its
-/// model (<c>unload_after_hidden_s</c>; 0 = for ever). Absent keys: shown, 60 s.
+/// Whether the filter's source is shown (CONFIGURE <c>active</c>, absent: shown) and how long a hidden
+/// one keeps its model (<see cref="EffectSettings.UnloadAfterHiddenSeconds"/>, the contract's
+/// <c>unload_after_hidden_s</c>; 0 = for ever).
 /// </summary>
 public readonly record struct HostVisibility(bool Active, int UnloadAfterHiddenSeconds)
 {
-    public const int DefaultUnloadAfterHiddenSeconds = 60;
-
-    /// <summary>Longest accepted unload_after_hidden_s: one day.</summary>
-    public const int MaxUnloadAfterHiddenSeconds = 86_400;
-
-    public static HostVisibility Default => new(true, DefaultUnloadAfterHiddenSeconds);
+    public static HostVisibility Default => new(true, new EffectSettings().UnloadAfterHiddenSeconds);
 }
 
 /// <summary>
 /// Reads CONFIGURE (docs/protocol.md section 5): the filter's settings as <see cref="EffectSettings"/>,
-/// and <c>active</c> / <c>unload_after_hidden_s</c> as <see cref="HostVisibility"/>. Keys the host does
-/// not act on (effective_prompt, style_name, ...) are ignored.
+/// and <c>active</c> as <see cref="HostVisibility"/>. Keys the host does not act on (effective_prompt,
+/// style_name, ...) are ignored.
 /// </summary>
 public static class HostSettings
 {
     /// <summary>
     /// Parses the CONFIGURE JSON object over <paramref name="baseline"/> (absent keys keep their
-    /// values) and makes model_dir a full path without a trailing separator (null: no model).
+    /// values) and makes model_dir and vae_dir full paths without a trailing separator (null: not set).
     /// Throws <see cref="InvalidDataException"/> naming the key, the expected and the found value.
     /// </summary>
     public static EffectSettings Parse(string json, EffectSettings baseline)
@@ -41,18 +37,18 @@ public static class HostSettings
             throw new InvalidDataException("CONFIGURE " + e.Message, e);
         }
 
-        return settings with { ModelDir = ModelFolder(settings.ModelDir) };
+        return settings with { ModelDir = ModelFolder(settings.ModelDir), VaeDir = ModelFolder(settings.VaeDir, "vae_dir") };
     }
 
     /// <summary>
-    /// Reads <c>active</c> (true/false) and <c>unload_after_hidden_s</c> (integer seconds, 0 = never)
-    /// over <paramref name="baseline"/>. Throws <see cref="InvalidDataException"/> naming the key, the
-    /// expected and the found value. The JSON itself was already checked by <see cref="Parse"/>.
+    /// Reads <c>active</c> (true/false) over <paramref name="baseline"/>, with the hidden-unload time of
+    /// the already parsed <paramref name="settings"/>. Throws <see cref="InvalidDataException"/> naming
+    /// the key, the expected and the found value. The JSON itself was already checked by <see cref="Parse"/>.
     /// </summary>
-    public static HostVisibility ParseVisibility(string json, HostVisibility baseline)
+    public static HostVisibility ParseVisibility(string json, HostVisibility baseline, EffectSettings settings)
     {
         using JsonDocument document = JsonDocument.Parse(json);
-        HostVisibility visibility = baseline;
+        HostVisibility visibility = baseline with { UnloadAfterHiddenSeconds = settings.UnloadAfterHiddenSeconds };
         if (document.RootElement.TryGetProperty("active", out JsonElement active))
         {
             visibility = visibility with
@@ -66,21 +62,11 @@ public static class HostSettings
             };
         }
 
-        if (document.RootElement.TryGetProperty("unload_after_hidden_s", out JsonElement unload))
-        {
-            if (unload.ValueKind != JsonValueKind.Number || !unload.TryGetInt32(out int seconds) || seconds < 0 || seconds > HostVisibility.MaxUnloadAfterHiddenSeconds)
-            {
-                throw new InvalidDataException($"CONFIGURE setting \"unload_after_hidden_s\": expected an integer in 0..{HostVisibility.MaxUnloadAfterHiddenSeconds} (0 = never), found {unload.GetRawText()}");
-            }
-
-            visibility = visibility with { UnloadAfterHiddenSeconds = seconds };
-        }
-
         return visibility;
     }
 
     /// <summary>The full path of a model folder setting, or null when none is set.</summary>
-    public static string? ModelFolder(string? modelDir)
+    public static string? ModelFolder(string? modelDir, string key = "model_dir")
     {
         if (string.IsNullOrWhiteSpace(modelDir))
         {
@@ -93,7 +79,7 @@ public static class HostSettings
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new InvalidDataException($"CONFIGURE setting \"model_dir\": expected a folder path, found \"{modelDir}\" ({e.Message})", e);
+            throw new InvalidDataException($"CONFIGURE setting \"{key}\": expected a folder path, found \"{modelDir}\" ({e.Message})", e);
         }
     }
 }
