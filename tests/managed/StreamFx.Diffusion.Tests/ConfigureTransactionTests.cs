@@ -13,7 +13,11 @@ namespace StreamFx.Diffusion.Tests;
 [Collection("packs")]
 public class ConfigureTransactionTests(SyntheticPacks packs)
 {
-    private static readonly EffectSettings Cpu = new() { ExecutionProvider = ExecutionProviderKind.Cpu, Prompt = "a photo of a cat", Strength = 0.6, Steps = 1 };
+    private static readonly EffectSettings Cpu = new()
+    {
+        ExecutionProvider = ExecutionProviderKind.Cpu, Prompt = "a photo of a cat", Strength = 0.6, Steps = 1,
+        Resolution = 64, Styles = [], StyleIndex = -1, TransitionFrames = 0,
+    };
 
     [Fact]
     public void AConfigureThatFailsInOnnxRuntimeKeepsThePreviousSettingsAndStages()
