@@ -13,7 +13,8 @@ public static class HostRunner
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <param name="loader">Builds effects for model folders (null: <see cref="EffectFactory.Create"/>); tests inject slow or counting ones.</param>
-    public static async Task<int> RunAsync(string shm, string control, TextWriter log, CancellationToken cancellationToken, EffectLoader? loader = null)
+    /// <param name="time">The clock for unloading hidden models (null: the system clock); tests inject a manual one.</param>
+    public static async Task<int> RunAsync(string shm, string control, TextWriter log, CancellationToken cancellationToken, EffectLoader? loader = null, TimeProvider? time = null)
     {
         FrameRegion region;
         try
@@ -43,7 +44,7 @@ public static class HostRunner
 
             await using (channel.ConfigureAwait(false))
             {
-                using var session = new HostSession(region, channel, log, loader);
+                using var session = new HostSession(region, channel, log, loader, time);
                 return await session.RunAsync(cancellationToken).ConfigureAwait(false);
             }
         }

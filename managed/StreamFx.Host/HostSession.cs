@@ -13,14 +13,29 @@ namespace StreamFx.Host;
 /// </summary>
 /// <remarks>
 /// Everything here runs on one logical flow, the frame loop: CONFIGURE, frames and STATUS never
-/// overlap, so the effect is only ever touched from it. Only model loads run elsewhere (a
-/// background task): while one runs, frames keep flowing through the current effect, STATUS says
-/// "loading" at least once a second, and the finished effect is swapped in by the loop.
+/// overlap, so the effect is only ever touched from it. Only model loads run elsewhere (their own
+/// thread), one at a time: while one runs, frames keep flowing through the current effect, STATUS
+/// says "loading" (then "warming up") at least once a second, and the finished effect is swapped in
+/// by the loop. A newer model request cancels the running load and waits for it to end. Loads are
+/// lazy: a model is only loaded once the source is shown, and unloaded after it was hidden for
+/// <see cref="HostVisibility.UnloadAfterHiddenSeconds"/> (docs/reliability.md).
 /// </remarks>
 public sealed class HostSession : IDisposable
 {
     /// <summary>Longest gap between STATUS messages while a model loads.</summary>
     public static readonly TimeSpan LoadingStatusPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>STATUS state while a model is wanted but not loaded because the source is hidden.</summary>
+    public const string StateUnloadedWhileHidden = "unloaded while hidden";
+
+    /// <summary>STATUS state while the load runs its warm-up frame.</summary>
+    public const string StateWarmingUp = "warming up";
+
+    /// <summary>From this many seconds per frame on, STATUS "note" says how slow the model is.</summary>
+    public const double SlowFrameSeconds = 0.5;
+
+    /// <summary>From this many seconds per frame on, the note also suggests a GPU provider or a smaller resolution.</summary>
+    public const double VerySlowFrameSeconds = 2.0;
 
     private readonly FrameRegion _region;
     private readonly ControlChannel _channel;
@@ -30,11 +45,20 @@ public sealed class HostSession : IDisposable
     private readonly TripleBufferWriter _output;
     private readonly FrameStatistics _statistics = new();
     private readonly ConcurrentQueue<(LogLevel Level, string Text)> _shimLogs = new();
+    private readonly TimeProvider _time;
 
     private EffectLoad _effect = EffectLoad.NoModel();
     private LoadKey _effectKey;
     private EffectSettings _settings = new();
+    private HostVisibility _visibility = HostVisibility.Default;
+    private long _hiddenSince;
+    // The running load (at most one), and the model wanted next: started once no load runs and the
+    // source is shown.
     private ModelLoad? _load;
+    private (LoadKey Key, EffectSettings Settings)? _wanted;
+    private bool _slowAdviceLogged;
+    // Seconds the current effect took for its last frame (null: it ran none yet); statistics mix effects.
+    private double? _effectFrameSeconds;
     private LoadKey? _failedKey;
     private string? _loadError;
     private string? _failedModel;
@@ -45,12 +69,14 @@ public sealed class HostSession : IDisposable
     private uint _outputSequence;
     private bool _staleLogged;
 
-    public HostSession(FrameRegion region, ControlChannel channel, TextWriter log, EffectLoader? loader = null)
+    /// <param name="time">The clock for unloading hidden models (tests inject a manual one); null: the system clock.</param>
+    public HostSession(FrameRegion region, ControlChannel channel, TextWriter log, EffectLoader? loader = null, TimeProvider? time = null)
     {
         _region = region;
         _channel = channel;
         _log = log;
         _loader = loader ?? EffectFactory.Create;
+        _time = time ?? TimeProvider.System;
         _input = region.CreateReader(FrameDirection.Input);
         _output = region.CreateWriter(FrameDirection.Output);
         _effectKey = LoadKey.For(_settings);
@@ -61,6 +87,12 @@ public sealed class HostSession : IDisposable
 
     /// <summary>Model loads started so far (parameter-only CONFIGUREs start none).</summary>
     public int LoadsStarted { get; private set; }
+
+    // While a load or a superseded one runs, the loop also wakes for its end and the loading STATUS tick.
+    private bool LoadRunning => _load is not null;
+
+    // The load that will give the wanted model (not a superseded one), if any.
+    private ModelLoad? LiveLoad => _load is { Superseded: false } load ? load : null;
 
     /// <summary>
     /// Runs until the shim closes the channel or sends SHUTDOWN (returns <see cref="HostExitCode.Ok"/>),
@@ -75,26 +107,46 @@ public sealed class HostSession : IDisposable
             _region.HostState = HostState.Ready;
             await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
 
-            // While a model loads, the next read is kept as a task so the loop can also wake for the
-            // load's end and the loading STATUS tick; otherwise reads are awaited directly (no allocation).
+            // While a model loads, or a hidden model waits to be unloaded, the next read is kept as a
+            // task so the loop can also wake for the load's end, the loading STATUS tick and the unload
+            // time; otherwise reads are awaited directly (no allocation).
             Task<ControlMessage?>? read = null;
             Task? tick = null;
+            Task? unloadTimer = null;
             while (true)
             {
-                if (_load is ModelLoad load)
+                TimeSpan? untilUnload = UntilUnload();
+                if (LoadRunning || untilUnload is not null)
                 {
                     read ??= _channel.ReadAsync(cancellationToken).AsTask();
-                    tick ??= Task.Delay(UntilLoadingStatusDue(), cancellationToken);
-                    await Task.WhenAny(read, load.Result, tick).ConfigureAwait(false);
-                    if (load.Result.IsCompleted)
+                    ModelLoad? load = _load;
+                    if (load is not null)
+                    {
+                        tick ??= Task.Delay(UntilLoadingStatusDue(), cancellationToken);
+                    }
+
+                    if (untilUnload is TimeSpan due)
+                    {
+                        unloadTimer ??= Task.Delay(due, _time, cancellationToken);
+                    }
+
+                    await Task.WhenAny(WakeSources(read, load?.Result, tick, unloadTimer)).ConfigureAwait(false);
+                    if (load is not null && load.Result.IsCompleted)
                     {
                         tick = null;
                         await CompleteLoadAsync(cancellationToken).ConfigureAwait(false);
                     }
-                    else if (tick.IsCompleted)
+                    else if (tick is { IsCompleted: true })
                     {
                         tick = null;
                         await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (unloadTimer is { IsCompleted: true })
+                    {
+                        // Re-checked against the clock: the source may have been shown (and hidden again) meanwhile.
+                        unloadTimer = null;
+                        await UnloadIfHiddenLongEnoughAsync(cancellationToken).ConfigureAwait(false);
                     }
 
                     if (!read.IsCompleted)
@@ -151,6 +203,14 @@ public sealed class HostSession : IDisposable
                         await CompleteLoadAsync(cancellationToken).ConfigureAwait(false);
                     }
 
+                    // A frame means the source is drawn: a model that waited for that starts loading now,
+                    // and hidden time counts from the last frame (active=false may lag the first frames).
+                    if (!_visibility.Active)
+                    {
+                        _hiddenSince = _time.GetTimestamp();
+                    }
+
+                    await StartWantedLoadAsync(frameArrived: true, cancellationToken).ConfigureAwait(false);
                     await ProcessNewestFrameAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -173,6 +233,60 @@ public sealed class HostSession : IDisposable
         }
     }
 
+    private static Task[] WakeSources(Task read, Task? load, Task? tick, Task? unloadTimer)
+    {
+        int count = 1 + (load is null ? 0 : 1) + (tick is null ? 0 : 1) + (unloadTimer is null ? 0 : 1);
+        var tasks = new Task[count];
+        int i = 0;
+        tasks[i++] = read;
+        if (load is not null)
+        {
+            tasks[i++] = load;
+        }
+
+        if (tick is not null)
+        {
+            tasks[i++] = tick;
+        }
+
+        if (unloadTimer is not null)
+        {
+            tasks[i] = unloadTimer;
+        }
+
+        return tasks;
+    }
+
+    // How long until a hidden, loaded model is due to be unloaded; null when none is.
+    private TimeSpan? UntilUnload()
+    {
+        if (_visibility.Active || _visibility.UnloadAfterHiddenSeconds == 0 || _effectKey.ModelDir is null || LoadRunning)
+        {
+            return null;
+        }
+
+        TimeSpan left = TimeSpan.FromSeconds(_visibility.UnloadAfterHiddenSeconds) - _time.GetElapsedTime(_hiddenSince);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private async Task UnloadIfHiddenLongEnoughAsync(CancellationToken cancellationToken)
+    {
+        if (UntilUnload() != TimeSpan.Zero)
+        {
+            return;
+        }
+
+        // The model is wanted again as soon as the source is shown; until then frames pass through.
+        LoadKey key = _effectKey;
+        string? model = _effect.Model;
+        _wanted = (key, _settings);
+        Swap(EffectLoad.NoModel(), default);
+        string message = $"model '{model}' unloaded: source hidden for {_visibility.UnloadAfterHiddenSeconds} s; it loads again in the background when shown";
+        _log.WriteLine("[streamfx-host] " + message);
+        _shimLogs.Enqueue((LogLevel.Info, message));
+        await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+    }
+
     private TimeSpan UntilLoadingStatusDue()
     {
         TimeSpan left = LoadingStatusPeriod - Stopwatch.GetElapsedTime(_lastStatusTimestamp);
@@ -182,9 +296,11 @@ public sealed class HostSession : IDisposable
     private async Task ConfigureAsync(string json, CancellationToken cancellationToken)
     {
         EffectSettings settings;
+        HostVisibility visibility;
         try
         {
             settings = HostSettings.Parse(json, _settings);
+            visibility = HostSettings.ParseVisibility(json, _visibility, settings);
         }
         catch (InvalidDataException e)
         {
@@ -197,25 +313,32 @@ public sealed class HostSession : IDisposable
         }
 
         _settingsError = null;
+        if (_visibility.Active && !visibility.Active)
+        {
+            _hiddenSince = _time.GetTimestamp();
+        }
+
+        _visibility = visibility;
         EffectSettings previous = _settings;
         _settings = settings;
         var key = LoadKey.For(settings);
 
-        if (_load is ModelLoad load)
+        if (LiveLoad is ModelLoad live)
         {
-            if (load.Key == key)
+            if (live.Key == key)
             {
                 // Same model on the way: these settings are applied when it is swapped in.
+                _wanted = null;
                 await SendStatusAsync(force: false, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            // A newer CONFIGURE wins: the stale load's effect is disposed when it finishes.
-            _log.WriteLine($"[streamfx-host] model '{load.Model}': load superseded by a newer CONFIGURE");
-            load.Abandon();
-            _load = null;
+            // A newer CONFIGURE wins: the running load is cancelled, and the next one starts once it has ended.
+            _log.WriteLine($"[streamfx-host] model '{live.Model}': load superseded by a newer CONFIGURE; cancelling it");
+            live.Supersede();
         }
 
+        _wanted = null;
         if (key == _effectKey)
         {
             // Back on (or still on) the model in use: an earlier failure no longer applies.
@@ -227,11 +350,13 @@ public sealed class HostSession : IDisposable
             {
                 outcome = _effect.Effect.Configure(settings);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is not ProtocolViolationException)
             {
+                // Any failure, an ONNX Runtime one included: the effect kept its previous state (its
+                // Configure is transactional), so the previous settings stay in force and the host stays up.
                 _settings = previous;
                 _settingsError = $"CONFIGURE: {e.Message}";
-                _log.WriteLine("[streamfx-host] " + _settingsError + "; previous settings kept");
+                _log.WriteLine($"[streamfx-host] {_settingsError} ({e.GetType().Name}); previous settings kept");
                 _shimLogs.Enqueue((LogLevel.Warning, _settingsError));
                 await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
                 return;
@@ -250,11 +375,6 @@ public sealed class HostSession : IDisposable
             return;
         }
 
-        await StartLoadAsync(key, settings, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task StartLoadAsync(LoadKey key, EffectSettings settings, CancellationToken cancellationToken)
-    {
         if (key.ModelDir is null)
         {
             // Nothing to load: passthrough right away.
@@ -264,10 +384,30 @@ public sealed class HostSession : IDisposable
             return;
         }
 
+        _wanted = (key, settings);
+        if (!await StartWantedLoadAsync(frameArrived: false, cancellationToken).ConfigureAwait(false))
+        {
+            await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Starts the wanted model's load when none runs and the source is shown (CONFIGURE <c>active</c>,
+    /// or a frame arrived): a hidden filter never loads a model. Returns whether a load started.
+    /// </summary>
+    private async Task<bool> StartWantedLoadAsync(bool frameArrived, CancellationToken cancellationToken)
+    {
+        if (_wanted is not (LoadKey key, EffectSettings settings) || LoadRunning || !(_visibility.Active || frameArrived))
+        {
+            return false;
+        }
+
+        _wanted = null;
         LoadsStarted++;
         _load = ModelLoad.Start(key, settings, _loader, LogFromLoader);
         _log.WriteLine($"[streamfx-host] model '{key.ModelDir}': loading (provider {Diffusion.Runtime.ExecutionProviderNames.Name(key.Provider)}); frames keep flowing through '{_effect.Effect.Name}'");
         await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     // Called from the loading thread: the line goes to stderr now, to the shim from the loop.
@@ -277,12 +417,27 @@ public sealed class HostSession : IDisposable
         _shimLogs.Enqueue((LogLevel.Info, line));
     }
 
-    /// <summary>Takes the finished load's result on the frame loop: swaps it in, or keeps the current effect on failure.</summary>
+    /// <summary>
+    /// Takes the finished load's result on the frame loop: swaps it in, keeps the current effect on
+    /// failure, or disposes it unseen when it was superseded; then starts the wanted load, if any.
+    /// </summary>
     private async Task CompleteLoadAsync(CancellationToken cancellationToken)
     {
         ModelLoad load = _load!;
         _load = null;
         EffectLoad result = await load.Result.ConfigureAwait(false);
+        if (load.Superseded)
+        {
+            result.Effect.Dispose();
+            _log.WriteLine($"[streamfx-host] model '{load.Model}': superseded load ended after {load.ElapsedSeconds:0.0} s; its result was discarded");
+            if (!await StartWantedLoadAsync(frameArrived: false, cancellationToken).ConfigureAwait(false))
+            {
+                await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (result.Error is not null)
         {
             result.Effect.Dispose();
@@ -304,21 +459,28 @@ public sealed class HostSession : IDisposable
             {
                 reloadAgain = result.Effect.Configure(_settings) == ConfigureOutcome.ReloadRequired;
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is not ProtocolViolationException)
             {
+                // The new effect keeps the settings it was built with.
                 _settingsError = $"CONFIGURE: {e.Message}";
                 _shimLogs.Enqueue((LogLevel.Warning, _settingsError));
             }
         }
 
         Swap(result, load.Key);
+        _slowAdviceLogged = false;
         string provider = result.Effect.Report.Provider;
         _log.WriteLine($"[streamfx-host] model '{load.Key.ModelDir}': ready on {provider} after {load.ElapsedSeconds:0.0} s");
         _shimLogs.Enqueue((LogLevel.Info, $"model '{result.Model}' ready on {provider} ({load.ElapsedSeconds:0.0} s)"));
         if (reloadAgain)
         {
             // E.g. a new resolution on TensorRT arrived during the build: its engines are per size.
-            await StartLoadAsync(LoadKey.For(_settings), _settings, cancellationToken).ConfigureAwait(false);
+            _wanted = (LoadKey.For(_settings), _settings);
+            if (!await StartWantedLoadAsync(frameArrived: false, cancellationToken).ConfigureAwait(false))
+            {
+                await SendStatusAsync(force: true, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -335,6 +497,7 @@ public sealed class HostSession : IDisposable
         _failedKey = null;
         _failedModel = null;
         _frameError = null;
+        _effectFrameSeconds = null;
         old.Effect.Dispose();
     }
 
@@ -406,6 +569,11 @@ public sealed class HostSession : IDisposable
 
         long now = Stopwatch.GetTimestamp();
         long elapsed = now - started;
+        if (!_settings.Bypass && _effect.Effect is not IdentityEffect)
+        {
+            _effectFrameSeconds = elapsed / (double)Stopwatch.Frequency;
+        }
+
         processUs = (uint)Math.Min(uint.MaxValue, elapsed * 1_000_000 / Stopwatch.Frequency);
         _outputSequence = SequenceNumber.Next(_outputSequence);
         sequence = _outputSequence;
@@ -421,14 +589,21 @@ public sealed class HostSession : IDisposable
     {
         EffectLoad effect = _effect;
         EffectReport report = effect.Effect.Report;
-        bool processing = FramesProcessed > 0;
+        bool processing = FramesProcessed > 0 && effect.Effect is not IdentityEffect;
         string state;
         string? model = effect.Model;
         string? error = _settingsError ?? _frameError;
-        if (_load is ModelLoad load)
+        ModelLoad? live = LiveLoad;
+        if (live is not null)
         {
-            state = EffectLoad.StateLoading;
-            model = load.Model;
+            state = live.Progress?.StartsWith(EffectFactory.WarmingUpProgress, StringComparison.Ordinal) == true ? StateWarmingUp : EffectLoad.StateLoading;
+            model = live.Model;
+        }
+        else if (_wanted is (LoadKey wantedKey, _))
+        {
+            // Either waiting for a superseded load to end, or for the source to be shown.
+            state = LoadRunning ? EffectLoad.StateLoading : StateUnloadedWhileHidden;
+            model = EffectLoad.ModelName(wantedKey.ModelDir);
         }
         else if (_loadError is not null)
         {
@@ -445,14 +620,46 @@ public sealed class HostSession : IDisposable
             state = effect.State;
         }
 
-        return new StatusReport(state, report.Provider, model, processing ? _statistics.Fps : null, processing ? _statistics.LatencyMs : null, error)
+        return new StatusReport(state, report.Provider, model, FramesProcessed > 0 ? _statistics.Fps : null, FramesProcessed > 0 ? _statistics.LatencyMs : null, error)
         {
             ProvidersTried = report.ProvidersTried,
             Stages = report.Stages,
             Skipped = report.Skipped,
-            ElapsedSeconds = _load?.ElapsedSeconds,
-            Progress = _load?.Progress,
+            ElapsedSeconds = live?.ElapsedSeconds,
+            Progress = live?.Progress,
+            Note = SpeedNote(processing, report),
         };
+    }
+
+    /// <summary>
+    /// "4.2 s per frame on cpu" once a model takes <see cref="SlowFrameSeconds"/> or more per frame (the
+    /// warm-up frame's time until live frames are measured), with a suggestion past
+    /// <see cref="VerySlowFrameSeconds"/>; null for a model fast enough.
+    /// </summary>
+    private string? SpeedNote(bool processing, EffectReport report)
+    {
+        double? seconds = processing ? _effectFrameSeconds ?? report.WarmUpSeconds : report.WarmUpSeconds;
+        return seconds is double s ? DescribeSpeed(s, report.Provider) : null;
+    }
+
+    /// <summary>The STATUS note for a model taking <paramref name="seconds"/> per frame on <paramref name="provider"/>.</summary>
+    public static string? DescribeSpeed(double seconds, string provider)
+    {
+        if (seconds < SlowFrameSeconds)
+        {
+            return null;
+        }
+
+        string speed = $"{seconds:0.0} s per frame on {provider}";
+        if (seconds < VerySlowFrameSeconds)
+        {
+            return speed;
+        }
+
+        string faster = provider == EffectReport.CpuProvider
+            ? "choose a GPU execution provider (tensorrt, cuda or directml) or a smaller resolution"
+            : "choose a smaller resolution or fewer steps";
+        return $"{speed}: frames show late (over {VerySlowFrameSeconds:0} s each); {faster}";
     }
 
     private async Task SendStatusAsync(bool force, CancellationToken cancellationToken)
@@ -462,7 +669,16 @@ public sealed class HostSession : IDisposable
             await _channel.SendAsync(ControlMessage.Log(line.Level, line.Text), cancellationToken).ConfigureAwait(false);
         }
 
-        string json = BuildStatus().ToJson();
+        StatusReport status = BuildStatus();
+        if (status.Note is { } note && note.Contains(';', StringComparison.Ordinal) && !_slowAdviceLogged)
+        {
+            // Once per model: the advice also goes to the OBS log, where a streamer looking for the cause of late frames reads.
+            _slowAdviceLogged = true;
+            _log.WriteLine("[streamfx-host] " + note);
+            await _channel.SendAsync(ControlMessage.Log(LogLevel.Warning, note), cancellationToken).ConfigureAwait(false);
+        }
+
+        string json = status.ToJson();
         if (force || json != _lastStatusJson)
         {
             _lastStatusJson = json;

@@ -12,13 +12,16 @@ public readonly record struct LoadKey(string? ModelDir, ExecutionProviderKind Pr
 }
 
 /// <summary>
-/// One model load on a background task, while the session's frame loop keeps running the current
-/// effect. The result is taken (and swapped in) by the frame loop; an abandoned load disposes its
-/// own result when it finishes.
+/// One model load on its own thread, while the session's frame loop keeps running the current
+/// effect. The session runs at most one at a time: a newer request cancels this one
+/// (<see cref="Supersede"/>) and starts only after it has ended, so quick model changes never hold
+/// several models in memory at once. The result is taken (and swapped in, or disposed when
+/// superseded) by the frame loop.
 /// </summary>
 public sealed class ModelLoad
 {
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly CancellationTokenSource _cancel = new();
     private volatile string? _progress;
 
     private ModelLoad(LoadKey key, EffectSettings settings)
@@ -43,7 +46,13 @@ public sealed class ModelLoad
 
     public double ElapsedSeconds => Stopwatch.GetElapsedTime(_started).TotalSeconds;
 
-    /// <summary>Starts <paramref name="loader"/> on the thread pool; log lines go to <paramref name="log"/> (any thread).</summary>
+    /// <summary>A newer request won: the loader was asked to stop, and whatever it still returns is disposed unseen.</summary>
+    public bool Superseded => _cancel.IsCancellationRequested;
+
+    /// <summary>
+    /// Starts <paramref name="loader"/> on a dedicated thread (a model load blocks for seconds to minutes;
+    /// on the thread pool it could starve the frame loop's continuations). Log lines go to <paramref name="log"/> (any thread).
+    /// </summary>
     public static ModelLoad Start(LoadKey key, EffectSettings settings, EffectLoader loader, Action<string> log)
     {
         var load = new ModelLoad(key, settings);
@@ -51,14 +60,21 @@ public sealed class ModelLoad
         {
             Log = log,
             Progress = line => load._progress = line,
+            Cancellation = load._cancel.Token,
         };
-        load.Result = Task.Run(() => Run(loader, request));
+        load.Result = Task.Factory.StartNew(() => Run(loader, request), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         return load;
     }
 
-    /// <summary>A newer CONFIGURE won: whatever this load builds is disposed, never shown.</summary>
-    public void Abandon() =>
+    /// <summary>Asks the loader to stop (it may still finish); the session disposes the result when <see cref="Result"/> completes.</summary>
+    public void Supersede() => _cancel.Cancel();
+
+    /// <summary>For the session's end: cancels the load and disposes whatever it returns, whenever that is.</summary>
+    public void Abandon()
+    {
+        _cancel.Cancel();
         Result.ContinueWith(static task => task.Result.Effect.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 
     // A loader that throws (a bug, or a native library missing) still gives an error the streamer can read.
     private static EffectLoad Run(EffectLoader loader, EffectRequest request)
@@ -66,6 +82,10 @@ public sealed class ModelLoad
         try
         {
             return loader(request);
+        }
+        catch (OperationCanceledException) when (request.Cancellation.IsCancellationRequested)
+        {
+            return EffectLoad.Failed(request.ModelDir, EffectFactory.CancelledError);
         }
         catch (Exception e)
         {

@@ -8,8 +8,10 @@ namespace StreamFx.Host;
 /// <summary>
 /// The STATUS message's JSON object (docs/protocol.md section 5); absent fields are left out.
 /// Beyond the protocol's fields: providers_tried, stages (ms per pipeline stage of the last frame),
-/// skipped (frames the similarity filter skipped), and while loading elapsed_s and progress. Text
-/// fields are cut so the message stays far below the 65536-byte payload limit.
+/// skipped (frames the similarity filter skipped), note (how slow a slow model is), and while loading
+/// elapsed_s and progress. Text
+/// fields are cut with a visible "…[truncated N chars]" marker so the whole message stays under the
+/// 65536-byte payload limit even when every character needs a 6-byte JSON escape.
 /// </summary>
 public readonly record struct StatusReport(string State, string Provider, string? Model, double? Fps, double? LatencyMs, string? Error)
 {
@@ -21,6 +23,9 @@ public readonly record struct StatusReport(string State, string Provider, string
     public long? Skipped { get; init; }
     public double? ElapsedSeconds { get; init; }
     public string? Progress { get; init; }
+
+    /// <summary>How slow the model is, with advice past a bound (e.g. "4.2 s per frame on cpu: ..."); null when fast enough.</summary>
+    public string? Note { get; init; }
 
     public string ToJson()
     {
@@ -65,6 +70,7 @@ public readonly record struct StatusReport(string State, string Provider, string
             }
 
             WriteText(writer, "progress", Progress, MaxTextLength);
+            WriteText(writer, "note", Note, MaxTextLength);
             writer.WriteEndObject();
         }
 
@@ -75,7 +81,38 @@ public readonly record struct StatusReport(string State, string Provider, string
     {
         if (text is not null)
         {
-            writer.WriteString(name, Effects.DiffusionFrameEffect.Truncate(text, maxLength));
+            writer.WriteString(name, Truncate(text, maxLength));
         }
     }
+
+    /// <summary>
+    /// Cuts <paramref name="text"/> to at most <paramref name="maxLength"/> chars, the last ones being
+    /// "…[truncated N chars]" (N = chars removed), never inside a surrogate pair. The marker makes a cut
+    /// visible in the panel and the log, so a long provider error is never mistaken for the whole one.
+    /// </summary>
+    public static string Truncate(string text, int maxLength)
+    {
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        // The marker's length depends on N's digits, and N on the marker's length: two rounds settle it.
+        int keep = maxLength - Marker(text.Length).Length;
+        keep = maxLength - Marker(text.Length - Math.Max(0, keep)).Length;
+        if (keep < 2)
+        {
+            // A limit shorter than the marker (none in STATUS): a plain cut.
+            return text[..maxLength];
+        }
+
+        if (char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        return string.Concat(text.AsSpan(0, keep), Marker(text.Length - keep));
+    }
+
+    private static string Marker(int removed) => $"…[truncated {removed} chars]";
 }

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using StreamFx.Diffusion.Blending;
 using StreamFx.Diffusion.Filtering;
+using StreamFx.Diffusion.Guidance;
 using StreamFx.Diffusion.Imaging;
 using StreamFx.Diffusion.Model;
 using StreamFx.Diffusion.Runtime;
@@ -24,6 +25,12 @@ public sealed record EffectOptions
     public IUniformSource? SkipRandom { get; init; }
     public int IntraOpThreads { get; init; }
     public bool? IsWindows { get; init; }
+    /// <summary>
+    /// Cancels a load that nobody waits for any more: every model run in progress or later stops with an
+    /// <see cref="OnnxRuntimeException"/> (ONNX Runtime's terminate flag), so an abandoned effect frees
+    /// its thread and memory early instead of finishing a warm-up nobody will see.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>
@@ -46,7 +53,7 @@ public sealed class StreamDiffusionEffect : IDisposable
     private readonly float[] _cond, _uncond, _condTarget;
 
     private EffectSettings _settings;
-    private int _resolution, _latentSide, _latentLength;
+    private int _resolution, _latentLength;
     private AutoencoderStage? _encoder, _decoder;
     private UnetStage? _unet;
     private StreamDenoiser? _denoiser;
@@ -56,10 +63,12 @@ public sealed class StreamDiffusionEffect : IDisposable
     private bool _hasOutput;
     private int[] _tIndexList = [];
     private bool _hasCond;
+    private readonly CancellationTokenRegistration _cancellation;
 
     public StreamDiffusionEffect(string modelFolder, EffectSettings? settings = null, EffectOptions? options = null)
     {
         options ??= new EffectOptions();
+        options.Cancellation.ThrowIfCancellationRequested();
         _settings = settings ?? new EffectSettings();
         _manifest = DiffusionManifest.Load(modelFolder);
         _tokenizer = LoadTokenizer(_manifest);
@@ -79,6 +88,8 @@ public sealed class StreamDiffusionEffect : IDisposable
         });
         try
         {
+            _cancellation = options.Cancellation.Register(static state => ((RunOptions)state!).Terminate = true, _runOptions);
+            options.Cancellation.ThrowIfCancellationRequested();
             _scheduler = new LcmScheduler(NoiseSchedule.ScaledLinear(_manifest.BetaStart, _manifest.BetaEnd, _manifest.TrainSteps));
             _text = new TextEncoderStage(_sessions.TextEncoder, _manifest, _runOptions);
             _embeddings = new PromptEmbeddingCache(_text.EmbeddingLength, EncodeText);
@@ -93,7 +104,6 @@ public sealed class StreamDiffusionEffect : IDisposable
                 Provider = _sessions.Provider,
                 ProviderAttempts = _sessions.Attempts,
             };
-            BuildResolution(_resolution);
             Apply(_settings, initial: true);
         }
         catch
@@ -202,8 +212,37 @@ public sealed class StreamDiffusionEffect : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Runs one frame's models (encoder, UNet, decoder) at the processing resolution on a mid-grey
+    /// image, as the background load's last step, so the first shown frame does not pay for ONNX
+    /// Runtime's first-run allocations and the host learns how slow the model is before it runs live.
+    /// The stream state (denoising buffer, stock noise) is reset afterwards: the first real frame is
+    /// processed exactly as without the warm-up. Returns the seconds the frame took.
+    /// </summary>
+    public double WarmUp()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        Array.Fill(_image, _manifest.ImageRange == ImageRange.ZeroToOne ? 0.5f : 0f);
+        _encoder!.Run(_image, _latent);
+        if (_manifest.LatentScale != 1f) TensorPrimitives.Multiply(_latent, _manifest.LatentScale, _latent);
+        _denoiser!.Denoise(_latent, _x0);
+        if (_manifest.LatentScale != 1f) TensorPrimitives.Multiply(_x0, 1f / _manifest.LatentScale, _x0);
+        _decoder!.Run(_x0, _decoded);
+        _denoiser.SetInitNoise(_denoiser.Batch.InitNoise);
+        Status.UnetCalls = _unet!.Calls;
+        Status.EncoderCalls = _encoder.Calls;
+        Status.DecoderCalls = _decoder.Calls;
+        return (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
+    }
+
     private static double Ms(long a, long b) => (b - a) * 1000.0 / Stopwatch.Frequency;
 
+    /// <summary>
+    /// Applies <paramref name="s"/> as one transaction: everything that can fail (validation, new ONNX
+    /// stages for another resolution, text encoding) is done first, on the side; only then are the
+    /// running state's fields swapped, by steps that cannot fail. A failure (an
+    /// <see cref="OnnxRuntimeException"/> included) leaves the previous settings and stages running.
+    /// </summary>
     private void Apply(EffectSettings s, bool initial)
     {
         var old = _settings;
@@ -217,45 +256,62 @@ public sealed class StreamDiffusionEffect : IDisposable
         if (resolution % _manifest.VaeScaleFactor != 0 || resolution < 64)
             throw new ArgumentException($"resolution must be a multiple of {_manifest.VaeScaleFactor} and at least 64, found {resolution}");
 
-        _settings = s;
-        bool rebuilt = false;
-        if (resolution != _resolution)
+        // Prepare: nothing the running frames use changes here.
+        ResolutionStages? stages = _unet is null || resolution != _resolution ? ResolutionStages.Create(_sessions, _runOptions, _manifest, resolution) : null;
+        StreamBatch? batch = null;
+        float[]? noise = null;
+        float[] target = new float[_cond.Length];
+        float[] uncond = new float[_uncond.Length];
+        bool scheduleChanged, noiseChanged;
+        try
         {
-            BuildResolution(resolution);
-            rebuilt = true;
+            int latentLength = stages?.LatentLength ?? _latentLength;
+            scheduleChanged = initial || stages is not null || !tIndex.AsSpan().SequenceEqual(_tIndexList);
+            noiseChanged = scheduleChanged || s.Seed != old.Seed || !SameSeeds(s.SeedBlend, old.SeedBlend) || s.BlendMode != old.BlendMode;
+            if (scheduleChanged)
+                batch = new StreamBatch(tIndex.Select(_scheduler.ConstantsForIndex).ToArray(), 1, latentLength, MakeNoise(s, tIndex.Length, latentLength));
+            else if (noiseChanged)
+                noise = MakeNoise(s, tIndex.Length, latentLength);
+            // A bound run per UNet batch size is cached; creating one can fail, using it later cannot.
+            (stages?.Unet ?? _unet!).Prepare(ResidualCfg.UnetBatchSize(s.CfgType, s.GuidanceScale, tIndex.Length));
+
+            // Conditioning: prompt (or weighted prompts) followed by the style text; cached per text.
+            string style = s.StyleText();
+            if (s.PromptBlend is { Count: > 0 } blend)
+            {
+                var items = blend.Select(p => _embeddings.Get(EffectSettings.Compose(p.Text, style))).ToList();
+                VectorBlend.BlendMany(s.BlendMode, items, blend.Select(p => p.Weight).ToArray(), target);
+            }
+            else
+                _embeddings.Get(EffectSettings.Compose(s.Prompt, style)).CopyTo(target, 0);
+            _embeddings.Get(s.NegativePrompt.Trim()).CopyTo(uncond, 0);
+        }
+        catch
+        {
+            stages?.Dispose();
+            throw;
         }
 
-        bool scheduleChanged = initial || rebuilt || !tIndex.AsSpan().SequenceEqual(_tIndexList);
-        bool noiseChanged = scheduleChanged || s.Seed != old.Seed || !SameSeeds(s.SeedBlend, old.SeedBlend) || s.BlendMode != old.BlendMode;
-        if (scheduleChanged)
+        // Commit: plain assignments and copies from here on.
+        _settings = s;
+        if (stages is not null)
+            Adopt(stages);
+        if (batch is not null)
         {
             _tIndexList = tIndex;
-            var steps = tIndex.Select(_scheduler.ConstantsForIndex).ToArray();
-            var batch = new StreamBatch(steps, 1, _latentLength, MakeNoise(s, tIndex.Length));
-            if (_denoiser is null) _denoiser = new StreamDenoiser(_unet!, batch, s.CfgType, s.GuidanceScale, s.Delta);
+            // The denoiser holds the predictor: a new UNet stage needs a new denoiser.
+            if (_denoiser is null || stages is not null) _denoiser = new StreamDenoiser(_unet!, batch, s.CfgType, s.GuidanceScale, s.Delta);
             else _denoiser.SetBatch(batch);
         }
-        else if (noiseChanged)
-            _denoiser!.SetInitNoise(MakeNoise(s, tIndex.Length));
+        else if (noise is not null)
+            _denoiser!.SetInitNoise(noise);
         _denoiser!.SetGuidance(s.CfgType, s.GuidanceScale, s.Delta);
-        _unet!.Prepare(_denoiser.UnetBatch);
 
         _skip.Threshold = s.SimilarityThreshold;
         _skip.MaxSkipFrames = s.MaxSkipFrames;
 
-        // Conditioning: prompt (or weighted prompts) followed by the style text; cached per text.
-        string style = s.StyleText();
-        float[] target = new float[_cond.Length];
-        if (s.PromptBlend is { Count: > 0 } blend)
-        {
-            var items = blend.Select(p => _embeddings.Get(EffectSettings.Compose(p.Text, style))).ToList();
-            VectorBlend.BlendMany(s.BlendMode, items, blend.Select(p => p.Weight).ToArray(), target);
-        }
-        else
-            _embeddings.Get(EffectSettings.Compose(s.Prompt, style)).CopyTo(target, 0);
-        float[] oldUncond = (float[])_uncond.Clone();
-        _embeddings.Get(s.NegativePrompt.Trim()).CopyTo(_uncond, 0);
-
+        bool uncondChanged = !_uncond.AsSpan().SequenceEqual(uncond);
+        uncond.CopyTo(_uncond, 0);
         bool condChanged = !_hasCond || !target.AsSpan().SequenceEqual(_condTarget);
         target.CopyTo(_condTarget, 0);
         if (condChanged && _hasCond && s.TransitionFrames > 0)
@@ -266,11 +322,11 @@ public sealed class StreamDiffusionEffect : IDisposable
             target.CopyTo(_cond, 0);
         }
         _hasCond = true;
-        _unet.SetEmbeddings(_cond, _uncond);
+        _unet!.SetEmbeddings(_cond, _uncond);
 
         // The previous output no longer matches these settings: a still input must not be skipped as
         // "similar" and keep showing it (up to max_skip_frames frames).
-        if (!initial && OutputAffected(old, s, scheduleChanged || noiseChanged, condChanged || !_uncond.AsSpan().SequenceEqual(oldUncond)))
+        if (!initial && OutputAffected(old, s, scheduleChanged || noiseChanged, condChanged || uncondChanged))
             _skip.Reset();
         Status.TIndexList = tIndex;
         Status.UnetBatch = _denoiser.UnetBatch;
@@ -286,9 +342,9 @@ public sealed class StreamDiffusionEffect : IDisposable
     private static bool SameSeeds(IReadOnlyList<WeightedSeed>? a, IReadOnlyList<WeightedSeed>? b) =>
         (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.SequenceEqual(b);
 
-    private float[] MakeNoise(EffectSettings s, int steps)
+    private static float[] MakeNoise(EffectSettings s, int steps, int latentLength)
     {
-        var noise = new float[steps * _latentLength];
+        var noise = new float[steps * latentLength];
         if (s.SeedBlend is { Count: > 0 } seeds)
             GaussianNoise.FillBlend(s.BlendMode, seeds.Select(w => (w.Seed, w.Weight)).ToList(), noise);
         else
@@ -296,34 +352,72 @@ public sealed class StreamDiffusionEffect : IDisposable
         return noise;
     }
 
-    private void BuildResolution(int resolution)
+    /// <summary>Swaps in the stages and buffers of another resolution; the old stages are disposed only now.</summary>
+    private void Adopt(ResolutionStages next)
     {
         _encoder?.Dispose();
         _decoder?.Dispose();
         _unet?.Dispose();
-        _resolution = resolution;
-        _latentSide = resolution / _manifest.VaeScaleFactor;
-        _latentLength = _manifest.LatentChannels * _latentSide * _latentSide;
-        var f = DiffusionContracts.Float(_manifest);
-        long[] image = [1, 3, resolution, resolution];
-        long[] latent = [1, _manifest.LatentChannels, _latentSide, _latentSide];
-        _encoder = new AutoencoderStage(_sessions.VaeEncoder, _runOptions, f, DiffusionContracts.Sample, image, DiffusionContracts.LatentSample, latent);
-        _decoder = new AutoencoderStage(_sessions.VaeDecoder, _runOptions, f, DiffusionContracts.LatentSample, latent, DiffusionContracts.Sample, image);
-        var unet = new UnetStage(_sessions.Unet, _runOptions, _manifest, _latentSide, _latentSide);
-        _unet = unet;
-        if (_hasCond) unet.SetEmbeddings(_cond, _uncond);
-        _image = new float[3 * resolution * resolution];
+        _resolution = next.Resolution;
+        _latentLength = next.LatentLength;
+        _encoder = next.Encoder;
+        _decoder = next.Decoder;
+        _unet = next.Unet;
+        _image = new float[3 * next.Resolution * next.Resolution];
         _decoded = new float[_image.Length];
         _latent = new float[_latentLength];
         _x0 = new float[_latentLength];
         _resampler = null;
         _hasOutput = false;
-        if (_denoiser is not null)
+    }
+
+    /// <summary>The ONNX stages bound for one processing resolution, built whole before any is used.</summary>
+    private sealed class ResolutionStages : IDisposable
+    {
+        private ResolutionStages(int resolution, int latentSide, int latentLength, AutoencoderStage encoder, AutoencoderStage decoder, UnetStage unet)
         {
-            // The denoiser holds the predictor: rebuild it over the new UNet stage.
-            var s = _settings;
-            var steps = _tIndexList.Select(_scheduler.ConstantsForIndex).ToArray();
-            _denoiser = new StreamDenoiser(unet, new StreamBatch(steps, 1, _latentLength, MakeNoise(s, steps.Length)), s.CfgType, s.GuidanceScale, s.Delta);
+            Resolution = resolution;
+            LatentSide = latentSide;
+            LatentLength = latentLength;
+            Encoder = encoder;
+            Decoder = decoder;
+            Unet = unet;
+        }
+
+        public int Resolution { get; }
+        public int LatentSide { get; }
+        public int LatentLength { get; }
+        public AutoencoderStage Encoder { get; }
+        public AutoencoderStage Decoder { get; }
+        public UnetStage Unet { get; }
+
+        public static ResolutionStages Create(DiffusionSessions sessions, RunOptions runOptions, DiffusionManifest manifest, int resolution)
+        {
+            int latentSide = resolution / manifest.VaeScaleFactor;
+            var f = DiffusionContracts.Float(manifest);
+            long[] image = [1, 3, resolution, resolution];
+            long[] latent = [1, manifest.LatentChannels, latentSide, latentSide];
+            AutoencoderStage? encoder = null, decoder = null;
+            try
+            {
+                encoder = new AutoencoderStage(sessions.VaeEncoder, runOptions, f, DiffusionContracts.Sample, image, DiffusionContracts.LatentSample, latent);
+                decoder = new AutoencoderStage(sessions.VaeDecoder, runOptions, f, DiffusionContracts.LatentSample, latent, DiffusionContracts.Sample, image);
+                var unet = new UnetStage(sessions.Unet, runOptions, manifest, latentSide, latentSide);
+                return new ResolutionStages(resolution, latentSide, manifest.LatentChannels * latentSide * latentSide, encoder, decoder, unet);
+            }
+            catch
+            {
+                encoder?.Dispose();
+                decoder?.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            Encoder.Dispose();
+            Decoder.Dispose();
+            Unet.Dispose();
         }
     }
 
@@ -350,6 +444,7 @@ public sealed class StreamDiffusionEffect : IDisposable
 
     public void Dispose()
     {
+        _cancellation.Dispose();
         _encoder?.Dispose();
         _decoder?.Dispose();
         _unet?.Dispose();

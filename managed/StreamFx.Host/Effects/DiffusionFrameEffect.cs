@@ -24,6 +24,9 @@ public sealed class DiffusionFrameEffect : IFrameEffect
     /// <summary>The pipeline itself (tests read its counters).</summary>
     public StreamDiffusionEffect Pipeline { get; }
 
+    /// <summary>Seconds the warm-up frame took during the load (null: none ran).</summary>
+    public double? WarmUpSeconds { get; set; }
+
     /// <summary>"tensorrt: reason; cuda: reason" for the providers that could not be used, or null.</summary>
     public string? ProvidersTried { get; }
 
@@ -34,7 +37,7 @@ public sealed class DiffusionFrameEffect : IFrameEffect
         get
         {
             EffectStatus status = Pipeline.Status;
-            return new EffectReport(status.ProviderName, ProvidersTried, status.FramesProcessed > 0 ? status.LastTimings : null, status.FramesSkipped);
+            return new EffectReport(status.ProviderName, ProvidersTried, status.FramesProcessed > 0 ? status.LastTimings : null, status.FramesSkipped) { WarmUpSeconds = WarmUpSeconds };
         }
     }
 
@@ -80,22 +83,8 @@ public sealed class DiffusionFrameEffect : IFrameEffect
         return at >= 0 && at + marker.Length < reason.Length ? reason[(at + marker.Length)..] : reason;
     }
 
-    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="maxLength"/> chars (ending in "…"), never inside a surrogate pair.</summary>
-    public static string Truncate(string text, int maxLength)
-    {
-        if (text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        int keep = maxLength - 1;
-        if (keep > 0 && char.IsHighSurrogate(text[keep - 1]))
-        {
-            keep--;
-        }
-
-        return string.Concat(text.AsSpan(0, keep), "…");
-    }
+    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="maxLength"/> chars with a visible marker (<see cref="StatusReport.Truncate"/>).</summary>
+    public static string Truncate(string text, int maxLength) => StatusReport.Truncate(text, maxLength);
 
     public void Dispose() => Pipeline.Dispose();
 }

@@ -16,6 +16,26 @@ public static class EffectFactory
     /// </summary>
     public static int IntraOpThreads => Math.Max(1, Environment.ProcessorCount - 1);
 
+    /// <summary>The error of a load a newer request superseded (never shown: its result is discarded).</summary>
+    public const string CancelledError = "load cancelled: a newer CONFIGURE superseded it";
+
+    /// <summary>Progress line while the warm-up frame runs (STATUS "warming up").</summary>
+    public const string WarmingUpProgress = "warming up";
+
+    /// <summary>
+    /// Runs the warm-up frame inside the load (docs/reliability.md): the loading STATUS says
+    /// "warming up" meanwhile, the host's heartbeat keeps ticking on its own timer, and the measured
+    /// time is what STATUS reports for a slow model before its first live frame.
+    /// </summary>
+    private static void WarmUp(DiffusionFrameEffect effect, EffectRequest request)
+    {
+        int side = effect.Pipeline.ProcessingResolution;
+        request.Progress?.Invoke($"{WarmingUpProgress}: one {side}x{side} frame on {effect.Report.Provider}");
+        double seconds = effect.Pipeline.WarmUp();
+        effect.WarmUpSeconds = seconds;
+        request.Log?.Invoke($"model '{EffectLoad.ModelName(request.ModelDir)}': warm-up frame took {seconds:0.00} s on {effect.Report.Provider}");
+    }
+
     /// <summary>The real <see cref="EffectLoader"/>: never throws for a bad folder; the error names the file.</summary>
     public static EffectLoad Create(EffectRequest request)
     {
@@ -49,19 +69,29 @@ public static class EffectFactory
                 }
 
             case StreamDiffusionKind:
-                var options = new EffectOptions { Log = request.Log, StatusMessage = request.Progress, IntraOpThreads = IntraOpThreads };
+                var options = new EffectOptions { Log = request.Log, StatusMessage = request.Progress, IntraOpThreads = IntraOpThreads, Cancellation = request.Cancellation };
+                StreamDiffusionEffect? pipeline = null;
                 try
                 {
-                    var pipeline = new StreamDiffusionEffect(modelDir, request.Settings, options);
-                    return new EffectLoad(new DiffusionFrameEffect(pipeline), EffectLoad.StateReady, model, null);
+                    pipeline = new StreamDiffusionEffect(modelDir, request.Settings, options);
+                    var effect = new DiffusionFrameEffect(pipeline);
+                    WarmUp(effect, request);
+                    return new EffectLoad(effect, EffectLoad.StateReady, model, null);
+                }
+                catch (Exception e) when (request.Cancellation.IsCancellationRequested && e is OperationCanceledException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                {
+                    pipeline?.Dispose();
+                    return EffectLoad.Failed(modelDir, CancelledError);
                 }
                 catch (ModelFolderException e)
                 {
+                    pipeline?.Dispose();
                     // Already "<full path>: <subject>: expected X, found Y".
                     return EffectLoad.Failed(modelDir, e.Message);
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
                 {
+                    pipeline?.Dispose();
                     return EffectLoad.Failed(modelDir, $"loading the stream-diffusion folder '{modelDir}' failed: {e.Message}");
                 }
 

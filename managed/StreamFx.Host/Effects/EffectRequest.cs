@@ -11,11 +11,14 @@ public sealed record EffectRequest(string? ModelDir, EffectSettings Settings)
 {
     public Action<string>? Log { get; init; }
     public Action<string>? Progress { get; init; }
+
+    /// <summary>Set when a newer request superseded this one: a loader stops early where it can (the result is discarded either way).</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>
 /// Builds the effect for a request. Runs on a background thread, may take minutes (TensorRT
-/// engine builds) and reports failures in the returned <see cref="EffectLoad"/> rather than by
-/// throwing. <see cref="EffectFactory.Create"/> is the real one; tests inject slow or counting ones.
+/// engine builds, a slow model's warm-up frame) and reports failures in the returned
+/// <see cref="EffectLoad"/> rather than by throwing. <see cref="EffectFactory.Create"/> is the real one; tests inject slow or counting ones.
 /// </summary>
 public delegate EffectLoad EffectLoader(EffectRequest request);

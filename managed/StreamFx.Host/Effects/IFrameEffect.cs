@@ -39,5 +39,8 @@ public readonly record struct EffectReport(string Provider, string? ProvidersTri
 {
     public const string CpuProvider = "cpu";
 
+    /// <summary>Seconds the warm-up frame took during the load (null: the effect ran none).</summary>
+    public double? WarmUpSeconds { get; init; }
+
     public static EffectReport Cpu => new(CpuProvider, null, null, null);
 }

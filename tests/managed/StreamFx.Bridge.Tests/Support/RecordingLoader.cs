@@ -7,7 +7,7 @@ namespace StreamFx.Bridge.Tests.Support;
 
 /// <summary>
 /// An <see cref="EffectLoader"/> over the real <see cref="EffectFactory"/> that counts loads, can hold
-/// a folder's load on a gate the test opens (a deterministic slow load, no sleeping), and wraps every
+/// a folder's load on a gate the test opens or the host cancels (a deterministic slow load, no sleeping), and wraps every
 /// effect so the test sees which instance ran frames and when it was disposed.
 /// </summary>
 public sealed class RecordingLoader
@@ -38,7 +38,8 @@ public sealed class RecordingLoader
         if (request.ModelDir is not null && _gates.TryGetValue(request.ModelDir, out TaskCompletionSource? gate))
         {
             request.Progress?.Invoke(HeldProgress);
-            if (!gate.Task.Wait(ShimSession.Timeout))
+            // A superseded load is cancelled: it stops waiting (OperationCanceledException), as a real loader stops early.
+            if (!gate.Task.Wait((int)ShimSession.Timeout.TotalMilliseconds, request.Cancellation))
             {
                 throw new TimeoutException($"the test never opened the gate for '{request.ModelDir}'");
             }
