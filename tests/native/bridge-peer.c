@@ -11,10 +11,10 @@
  * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
  *
  * Soak: --max-rss-growth-kb K samples the resident memory of this process (/proc/self/statm) and of
- * the host (/proc/<pid>/status VmRSS) once the first 10% of the frames are through (warm-up) and at
- * the end, prints both, and fails when either grew by more than K KiB. --rss-every N also prints a
- * sample every N frames. --wait-ready sends frames only once the host's STATUS says "ready" (a real
- * host passes frames through unchanged while its model loads); --wait-status S waits for state S
+ * the host (/proc/<pid>/status VmRSS), on Windows both working sets (GetProcessMemoryInfo), once
+ * the first 10% of the frames are through (warm-up) and at the end, prints both, and fails when either grew by more
+ * than K KiB. --rss-every N also prints a sample every N frames. --wait-ready sends frames only once the host's STATUS
+ * says "ready" (a real host passes frames through unchanged while its model loads); --wait-status S waits for state S
  * instead (e.g. "error" for a model that cannot load).
  */
 #include "host-link.h"
@@ -34,6 +34,33 @@
 
 static bool g_verbose;
 
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <psapi.h>
+
+/* Resident set in KiB on Windows: the working set from GetProcessMemoryInfo. */
+static long working_set_kb(HANDLE process)
+{
+	PROCESS_MEMORY_COUNTERS pmc = {.cb = sizeof(pmc)};
+	return GetProcessMemoryInfo(process, &pmc, sizeof(pmc)) ? (long)(pmc.WorkingSetSize / 1024) : -1;
+}
+
+static long rss_self_kb(void)
+{
+	return working_set_kb(GetCurrentProcess());
+}
+
+static long rss_process_kb(int64_t pid)
+{
+	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE, (DWORD)pid);
+	if (!h)
+		return -1;
+	long kb = working_set_kb(h);
+	CloseHandle(h);
+	return kb;
+}
+#else
 /* Resident set in KiB: of this process from statm (pages), of another from its status (VmRSS). */
 static long rss_self_kb(void)
 {
@@ -60,6 +87,7 @@ static long rss_process_kb(int64_t pid)
 		fclose(f);
 	return kb;
 }
+#endif
 
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
