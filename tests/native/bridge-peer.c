@@ -11,11 +11,12 @@
  * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
  *
  * Soak: --max-rss-growth-kb K samples the resident memory of this process (/proc/self/statm) and of
- * the host (/proc/<pid>/status VmRSS), on Windows both working sets (GetProcessMemoryInfo), once
- * the first 10% of the frames are through (warm-up) and at the end, prints both, and fails when either grew by more
- * than K KiB. --rss-every N also prints a sample every N frames. --wait-ready sends frames only once the host's STATUS
- * says "ready" (a real host passes frames through unchanged while its model loads); --wait-status S waits for state S
- * instead (e.g. "error" for a model that cannot load).
+ * the host (/proc/<pid>/status VmRSS; on Windows both working sets, GetProcessMemoryInfo) once the
+ * first 10% of the frames (or --warmup-frames W) are through and at the end, prints both, and fails
+ * when either grew by more than K KiB. --rss-every N also prints a sample every N frames.
+ * --wait-ready sends frames only once the host's STATUS says "ready" (a real host passes frames
+ * through unchanged while its model loads); --wait-status S waits for state S instead (e.g. "error"
+ * for a model that cannot load).
  */
 #include "host-link.h"
 #include "link-peer.h"
@@ -116,7 +117,7 @@ static int usage(const char *why)
 		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
 		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
 		"       [--configure <settings JSON sent as CONFIGURE>] [--wait-ready | --wait-status STATE]\n"
-		"       [--max-rss-growth-kb K] [--rss-every N] [--verbose]\n",
+		"       [--max-rss-growth-kb K] [--warmup-frames W] [--rss-every N] [--verbose]\n",
 		why);
 	return 2;
 }
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 	const char *wait_state = NULL;
 	int64_t peer_pid = 0;
 	uint32_t frames = 10, width = 64, height = 48, first_seq = 1, rss_every = 0, max_growth_kb = 0;
+	uint32_t warmup = UINT32_MAX; /* --warmup-frames; default a tenth of the frames */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -182,6 +184,8 @@ int main(int argc, char **argv)
 			;
 		else if (strcmp(a, "--first-sequence") == 0 && link_peer_parse_u32(v, &first_seq))
 			;
+		else if (strcmp(a, "--warmup-frames") == 0 && link_peer_parse_u32(v, &warmup))
+			;
 		else if (strcmp(a, "--rss-every") == 0 && link_peer_parse_u32(v, &rss_every))
 			;
 		else if (strcmp(a, "--max-rss-growth-kb") == 0 && link_peer_parse_u32(v, &max_growth_kb) &&
@@ -199,6 +203,8 @@ int main(int argc, char **argv)
 	if (listen_only ? !have_pid : !host)
 		return usage(listen_only ? "--listen-only needs --peer-pid (0: any process of this user)"
 					 : "--host is required");
+	if (warmup != UINT32_MAX && warmup >= frames)
+		return usage("--warmup-frames must be below --frames");
 	if (frames == 0 || width < 1 || width > SFX_MAX_DIMENSION || height < 1 || height > SFX_MAX_DIMENSION)
 		return usage("frames must be > 0 and width/height 1..8192");
 
@@ -247,7 +253,7 @@ int main(int argc, char **argv)
 	uint32_t row_bytes = width * 4;
 	long self_warm = -1, host_warm = -1, self_peak = 0, host_peak = 0;
 	int64_t host_pid = 0;
-	const uint32_t warm_frame = frames / 10;
+	const uint32_t warm_frame = warmup == UINT32_MAX ? frames / 10 : warmup;
 	for (uint32_t f = 0; ok && f < frames; f++) {
 		if ((max_growth_kb || rss_every) && (f == warm_frame || (rss_every && f % rss_every == 0))) {
 			struct sfx_host_status hs;

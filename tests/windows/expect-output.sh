@@ -11,7 +11,7 @@ if [ "$rc" -ne 0 ]; then
 	echo "expect-output: exit code $rc, expected 0" >&2
 	exit 1
 fi
-if ! printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+if ! printf "%s" "$out" | tr "\r\n" "  " | grep -Eq -- "$regex"; then
 	echo "expect-output: output does not match: $regex" >&2
 	exit 1
 fi
