@@ -4,14 +4,15 @@
 #
 # stdout: one line per suite, "wine-<suite>: N passed, N failed" (scripts/test.sh counts them);
 # stderr: progress and every failing test's output. Exit 0 only when every suite passed.
-# Suites: build, portable, platform, host-link, cross. Wine or mingw missing is a failure, never a
+# Suites: build, portable, platform, host-link, cross, dll (streamfx-obs.dll). Wine or mingw missing is a failure, never a
 # skip. Environment: STREAMFX_WINE (default /usr/lib/wine/wine64).
 source "$(dirname "$0")/lib.sh"
 set +e
 cd "$REPO_ROOT"
 started=$(date +%s)
 
-WINE="${STREAMFX_WINE:-/usr/lib/wine/wine64}"
+export STREAMFX_WINE="${STREAMFX_WINE:-/usr/lib/wine/wine64}" # wine-run.sh, the tests' emulator, reads it
+WINE="$STREAMFX_WINE"
 WINESERVER="$(dirname "$WINE")/wineserver"
 MINGW_OUT="$BUILD_DIR/mingw"
 mkdir -p "$BUILD_DIR/logs"
@@ -60,7 +61,7 @@ if [ "$build_ok" -eq 1 ]; then report build 1 0; else report build 0 1; fi
 
 # One CTest label per suite. A label with no tests (nothing built, or the host missing for
 # "cross") counts as one failure.
-for suite in portable platform host-link cross; do
+for suite in portable platform host-link cross dll; do
 	logf="$BUILD_DIR/logs/wine-$suite.log"
 	ctest --test-dir "$MINGW_OUT" -L "^$suite\$" --output-on-failure --timeout 300 >"$logf" 2>&1
 	line=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' "$logf")

@@ -4,8 +4,12 @@
 # would ignore the exit code).
 regex=$1
 shift
-out=$("$@" 2>&1)
+# Through a file, not a pipe: a helper process that outlives the command cannot hold it open.
+tmp=$(mktemp)
+"$@" >"$tmp" 2>&1
 rc=$?
+out=$(cat "$tmp")
+rm -f "$tmp"
 printf '%s\n' "$out"
 if [ "$rc" -ne 0 ]; then
 	echo "expect-output: exit code $rc, expected 0" >&2

@@ -7,6 +7,6 @@ set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-# CTest prefixes every test executable with this, so add_test runs .exe files under Wine.
-set(STREAMFX_WINE "/usr/lib/wine/wine64" CACHE FILEPATH "wine64 binary that runs the cross-built tests")
-set(CMAKE_CROSSCOMPILING_EMULATOR ${STREAMFX_WINE})
+# CTest prefixes every test executable with this, so add_test runs .exe files under Wine
+# (wine-run.sh reads STREAMFX_WINE from the environment, default /usr/lib/wine/wine64).
+set(CMAKE_CROSSCOMPILING_EMULATOR sh ${CMAKE_CURRENT_LIST_DIR}/wine-run.sh)
