@@ -6,6 +6,12 @@
 #   OpenInputFiltersDialog; then a screenshot of the filters dialog (properties panel).
 #
 #   scripts/gui-screenshot.sh [--cmake-build DIR] [--out PNG] [--advanced]
+#   scripts/gui-screenshot.sh --image-invert [--cmake-build DIR] [--out PNG]
+#
+# --image-invert: an Image source (image_source, a generated 512x512 PNG) with the filter and the
+# invert pack instead; the source's screenshot (GetSourceScreenshot) must be the negated PNG (mean
+# absolute error under 1 %), and OBS's log must hold no graphics error (device_draw, No vertex
+# shader, effect_setval, invalid param).
 #
 # DIR defaults to build/cmake (scripts/build.sh); the host and the default pack come from
 # build/host and build/models/default. Everything runs in a scratch HOME on a private Xvfb.
@@ -15,12 +21,14 @@ cd "$REPO_ROOT"
 CMAKE_BUILD="$BUILD_DIR/cmake"
 OUT="$REPO_ROOT/docs/img/filter-properties.png"
 ADVANCED=false
+IMAGE_INVERT=false
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--image-invert) IMAGE_INVERT=true; shift ;;
 	--cmake-build) CMAKE_BUILD="$2"; shift 2 ;;
 	--out) OUT="$2"; shift 2 ;;
 	--advanced) ADVANCED=true; shift ;;
-	*) die "unknown option '$1' (expected --cmake-build DIR, --out PNG, --advanced)" ;;
+	*) die "unknown option '$1' (expected --cmake-build DIR, --out PNG, --advanced, --image-invert)" ;;
 	esac
 done
 [ -f "$CMAKE_BUILD/native-shim/streamfx-obs.so" ] || die "no $CMAKE_BUILD/native-shim/streamfx-obs.so: run scripts/build.sh"
@@ -124,6 +132,17 @@ function request(type, data = {}) {
 	});
 }
 
+if (mode === "image") {
+	// An Image source with the filter and the invert pack (the screenshot is taken by shot.mjs).
+	const [png, invertDir] = process.argv.slice(3);
+	const scene = (await request("GetCurrentProgramScene")).currentProgramSceneName;
+	await request("CreateInput", { sceneName: scene, inputName: "Image", inputKind: "image_source",
+		inputSettings: { file: png } });
+	await request("CreateSourceFilter", { sourceName: "Image", filterName: "AI Diffusion",
+		filterKind: "streamfx_diffusion_filter", filterSettings: { model_dir: invertDir, resolution: 512 } });
+	ws.close();
+	process.exit(0);
+}
 if (mode === "frames") {
 	// Waits until OBS rendered N more frames (its own counter), bounded by the deadline.
 	const want = Number(process.argv[3]);
@@ -155,6 +174,48 @@ console.log(`streamfx hotkeys: ${hotkeys.join(" ")}`);
 await request("OpenInputFiltersDialog", { inputName: "Camera" });
 ws.close();
 JS
+if $IMAGE_INVERT; then
+	[ -x /usr/bin/convert ] && [ -x /usr/bin/compare ] || die "needs ImageMagick (/usr/bin/convert, /usr/bin/compare)"
+	[ -f "$BUILD_DIR/models/invert/manifest.json" ] || die "no $BUILD_DIR/models/invert: run scripts/build.sh"
+	[ "$OUT" = "$REPO_ROOT/docs/img/filter-properties.png" ] && OUT="$REPO_ROOT/docs/img/image-source-inverted.png"
+	# A picture with structure and no alpha (ImageMagick's own generator, by its full path).
+	/usr/bin/convert -size 512x512 gradient:'#ff8020'-'#2040ff' \( -size 512x512 radial-gradient:white-black \) \
+		-compose multiply -composite "PNG24:$SCRATCH/input.png"
+	# The model must be loaded before the screenshot counts: wait for the host's "ready" line.
+	node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" image "$SCRATCH/input.png" \
+		"$BUILD_DIR/models/invert" ||
+		die "websocket steps failed (OBS log: $(tail -5 "$SCRATCH/obs.log"))"
+	timeout 60 grep -q -m1 "host: model .* ready" <(tail -n +1 -F "$SCRATCH/obs.log" 2>/dev/null) ||
+		die "the host did not load the invert pack within 60 s"
+	node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 60 || die "OBS stopped rendering"
+	cat >"$SCRATCH/shot.mjs" <<'JS'
+const fs = await import("node:fs");
+const ws = new WebSocket("ws://127.0.0.1:4455", "obswebsocket.json");
+ws.onmessage = (e) => {
+	const m = JSON.parse(e.data);
+	if (m.op === 0) ws.send(JSON.stringify({ op: 1, d: { rpcVersion: 1, eventSubscriptions: 0 } }));
+	if (m.op === 2) ws.send(JSON.stringify({ op: 6, d: { requestType: "GetSourceScreenshot", requestId: "s",
+		requestData: { sourceName: "Image", imageFormat: "png", imageWidth: 512, imageHeight: 512 } } }));
+	if (m.op === 7) {
+		if (!m.d.requestStatus.result) { console.error("GetSourceScreenshot failed"); process.exit(1); }
+		fs.writeFileSync(process.argv[2], Buffer.from(m.d.responseData.imageData.split(",")[1], "base64"));
+		process.exit(0);
+	}
+};
+JS
+	node --experimental-websocket --no-warnings "$SCRATCH/shot.mjs" "$SCRATCH/shot.png" || die "no screenshot"
+	mkdir -p "$(dirname "$OUT")"
+	/usr/bin/convert "$SCRATCH/input.png" "$SCRATCH/shot.png" +append "PNG24:$OUT"
+	/usr/bin/convert "$SCRATCH/input.png" -negate "PNG24:$SCRATCH/expected.png"
+	# compare exits 1 when the pictures differ: the figure is what counts here.
+	mae=$({ /usr/bin/compare -metric MAE "$SCRATCH/expected.png" "PNG24:$SCRATCH/shot.png" null: 2>&1 || true; } | sed -n 's/.*(\(.*\)).*/\1/p')
+	errors=$(grep -cE "device_draw|No vertex shader|effect_setval|invalid param" "$SCRATCH/obs.log" || true)
+	log "wrote $OUT (input | filtered); mean absolute error against the negated input: $mae; graphics errors in obs.log: $errors"
+	awk -v m="$mae" 'BEGIN { exit !(m != "" && m < 0.01) }' || die "the filtered image is not the inverted input (MAE $mae)"
+	[ "$errors" -eq 0 ] || die "OBS logged $errors graphics errors: $(grep -m3 -E "device_draw|No vertex shader|effect_setval|invalid param" "$SCRATCH/obs.log")"
+	exit 0
+fi
+
 node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" setup "$ADVANCED" ||
 	die "websocket steps failed (OBS log: $(tail -5 "$SCRATCH/obs.log"))"
 

@@ -10,7 +10,7 @@ public static class HostSettings
 {
     /// <summary>
     /// Parses the CONFIGURE JSON object over <paramref name="baseline"/> (absent keys keep their
-    /// values) and makes model_dir a full path without a trailing separator (null: no model).
+    /// values) and makes model_dir and vae_dir full paths without a trailing separator (null: not set).
     /// Throws <see cref="InvalidDataException"/> naming the key, the expected and the found value.
     /// </summary>
     public static EffectSettings Parse(string json, EffectSettings baseline)
@@ -25,11 +25,11 @@ public static class HostSettings
             throw new InvalidDataException("CONFIGURE " + e.Message, e);
         }
 
-        return settings with { ModelDir = ModelFolder(settings.ModelDir) };
+        return settings with { ModelDir = ModelFolder(settings.ModelDir), VaeDir = ModelFolder(settings.VaeDir, "vae_dir") };
     }
 
     /// <summary>The full path of a model folder setting, or null when none is set.</summary>
-    public static string? ModelFolder(string? modelDir)
+    public static string? ModelFolder(string? modelDir, string key = "model_dir")
     {
         if (string.IsNullOrWhiteSpace(modelDir))
         {
@@ -42,7 +42,7 @@ public static class HostSettings
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new InvalidDataException($"CONFIGURE setting \"model_dir\": expected a folder path, found \"{modelDir}\" ({e.Message})", e);
+            throw new InvalidDataException($"CONFIGURE setting \"{key}\": expected a folder path, found \"{modelDir}\" ({e.Message})", e);
         }
     }
 }

@@ -25,7 +25,8 @@
 
 /* The source counts as hidden once no program render reached the filter for this many ticks. */
 #define INACTIVE_AFTER_TICKS 15
-/* The status line is refreshed at most this often, and not while the streamer is editing. */
+/* The panel is reloaded at most this often, only when the status changed in kind, and not while the
+ * streamer is editing. */
 #define STATUS_REFRESH_NS 1000000000ull
 #define EDIT_QUIET_NS     2000000000ull
 
@@ -44,6 +45,7 @@ struct diffusion_filter {
 	atomic_uint resolution;
 	atomic_int fit_mode;
 	atomic_bool bypass;
+	atomic_bool source_alpha; /* composite the host's colour with the source's alpha */
 	atomic_uint_fast64_t last_settings_change_ns;
 
 	/* Under config_mutex: the checked settings and what was sent from them. */
@@ -54,6 +56,7 @@ struct diffusion_filter {
 	uint64_t configures_sent;
 
 	/* Graphics thread only. */
+	gs_effect_t *effect; /* data/effects/frame-composite.effect; NULL: plain draw, no alpha */
 	struct frame_readback readback;
 	struct frame_output output;
 	bool processed_this_frame; /* video_render can run several times per frame (several views) */
@@ -61,7 +64,8 @@ struct diffusion_filter {
 	uint64_t tick;
 	uint64_t last_active_render_tick;
 	uint64_t last_status_ns;
-	struct dstr status_shown; /* the status text the last refresh was for */
+	struct dstr status_shown;               /* the status key (sfx_status_line_key) the last reload was for */
+	struct sfx_host_status *status_scratch; /* refresh_status's copy (64 KiB: not on the stack) */
 
 	/* Written on the graphics thread, read from any thread. */
 	atomic_bool active;
@@ -112,9 +116,10 @@ static void filter_update(void *data, obs_data_t *settings)
 	struct sfx_filter_settings s;
 	sfx_filter_settings_read(&s, settings, obs_source_get_name(f->self));
 
-	atomic_store(&f->resolution, s.resolution);
+	atomic_store(&f->resolution, (unsigned)s.resolution);
 	atomic_store(&f->fit_mode, (int)s.fit_mode);
 	atomic_store(&f->bypass, s.bypass);
+	atomic_store(&f->source_alpha, s.source_alpha);
 	atomic_store(&f->last_settings_change_ns, os_gettime_ns());
 
 	sfx_mutex_lock(f->config_mutex);
@@ -225,6 +230,7 @@ static void filter_get_stats(void *data, calldata_t *cd)
 	calldata_set_int(cd, "restarts", status.restarts);
 	calldata_set_int(cd, "frames_staged", (long long)atomic_load(&f->frames_staged));
 	calldata_set_int(cd, "frames_published", (long long)atomic_load(&f->frames_published));
+	calldata_set_int(cd, "frames_sent", (long long)sfx_host_link_published_count(f->link));
 	calldata_set_int(cd, "frames_dropped", (long long)atomic_load(&f->frames_dropped));
 	calldata_set_int(cd, "frames_received", (long long)atomic_load(&f->frames_received));
 	calldata_set_int(cd, "frames_drawn", (long long)atomic_load(&f->frames_drawn));
@@ -262,13 +268,31 @@ static void filter_get_status(void *data, calldata_t *cd)
 
 /* ---- Lifetime ------------------------------------------------------------------------------- */
 
+static void load_effect(struct diffusion_filter *f)
+{
+	char *path = obs_module_file("effects/frame-composite.effect");
+	char *errors = NULL;
+	obs_enter_graphics();
+	f->effect = path ? gs_effect_create_from_file(path, &errors) : NULL;
+	obs_leave_graphics();
+	if (!f->effect)
+		obs_log(LOG_ERROR, "'%s': could not load %s (%s): the output ignores the source's alpha",
+			obs_source_get_name(f->self), path ? path : "effects/frame-composite.effect",
+			errors ? errors : "file missing");
+	bfree(errors);
+	bfree(path);
+}
+
 static void *filter_create(obs_data_t *settings, obs_source_t *source)
 {
 	struct diffusion_filter *f = bzalloc(sizeof(*f));
 	f->self = source;
 	f->config_mutex = sfx_mutex_create();
+	f->status_scratch = bzalloc(sizeof(*f->status_scratch));
 	frame_readback_init(&f->readback);
 	frame_output_init(&f->output);
+	atomic_store(&f->source_alpha, true);
+	load_effect(f);
 	/* Shown until the first ticks prove otherwise: the host loads its model right away. */
 	atomic_store(&f->active, true);
 
@@ -290,14 +314,15 @@ static void *filter_create(obs_data_t *settings, obs_source_t *source)
 			obs_source_get_name(source));
 
 	proc_handler_t *ph = obs_source_get_proc_handler(source);
-	proc_handler_add(ph,
-			 "void get_stats(out int host_pid, out int link_state, out int restarts, "
-			 "out int frames_staged, out int frames_published, out int frames_dropped, "
-			 "out int frames_received, out int frames_drawn, out float latency_ms, "
-			 "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg, "
-			 "out int input_width, out int input_height, out int output_width, out int output_height, "
-			 "out int active, out int status_refreshes, out int configures_sent)",
-			 filter_get_stats, f);
+	proc_handler_add(
+	    ph,
+	    "void get_stats(out int host_pid, out int link_state, out int restarts, "
+	    "out int frames_staged, out int frames_published, out int frames_sent, out int frames_dropped, "
+	    "out int frames_received, out int frames_drawn, out float latency_ms, "
+	    "out int latency_frames, out float latency_ms_avg, out float latency_frames_avg, "
+	    "out int input_width, out int input_height, out int output_width, out int output_height, "
+	    "out int active, out int status_refreshes, out int configures_sent)",
+	    filter_get_stats, f);
 	proc_handler_add(ph, "void get_config(out string json)", filter_get_config, f);
 	proc_handler_add(ph, "void get_status(out string text, out string host_status)", filter_get_status, f);
 
@@ -313,12 +338,14 @@ static void filter_destroy(void *data)
 	obs_enter_graphics();
 	frame_readback_free(&f->readback);
 	frame_output_free(&f->output);
+	gs_effect_destroy(f->effect);
 	obs_leave_graphics();
 	/* Returns at once; the link's worker stops and reaps the host. */
 	sfx_host_link_destroy(f->link);
 	sfx_filter_settings_free(&f->applied);
 	bfree(f->config_json);
 	dstr_free(&f->status_shown);
+	bfree(f->status_scratch);
 	sfx_mutex_destroy(f->config_mutex);
 	bfree(f->default_model_dir);
 	bfree(f);
@@ -357,16 +384,21 @@ static void update_activity(struct diffusion_filter *f)
 	bool active = f->tick - f->last_active_render_tick <= INACTIVE_AFTER_TICKS;
 	if (active == atomic_load(&f->active))
 		return;
+	/* update or a hotkey holds the lock for a moment (no I/O): try again on the next tick. */
+	if (!sfx_mutex_trylock(f->config_mutex))
+		return;
 	atomic_store(&f->active, active);
-	obs_log(LOG_INFO, "'%s': source %s", obs_source_get_name(f->self),
-		active ? "shown: effect running" : "hidden: no readback, host idle");
-	sfx_mutex_lock(f->config_mutex);
 	send_configuration_locked(f, active);
 	sfx_mutex_unlock(f->config_mutex);
+	obs_log(LOG_INFO, "'%s': source %s", obs_source_get_name(f->self),
+		active ? "shown: effect running" : "hidden: no readback, host idle");
 }
 
-/* Once a second: when the status text changed, ask open properties views to reload it (never
- * while the streamer is editing: a reload rebuilds the widgets). */
+/* Once a second: when the status changed in kind (state, error, provider, model, restarts, bypass,
+ * shown/hidden, slow), ask open properties views to reload. libobs 29 cannot update one label: a
+ * reload rebuilds every widget and closes an open drop-down, so fps and latency alone never cause
+ * one (the panel shows them as of its last build), and none comes while the streamer is editing.
+ * The link's status is only try-locked: busy means next second. */
 static void refresh_status(struct diffusion_filter *f)
 {
 	uint64_t now = os_gettime_ns();
@@ -375,15 +407,19 @@ static void refresh_status(struct diffusion_filter *f)
 	f->last_status_ns = now;
 	if (now - atomic_load(&f->last_settings_change_ns) < EDIT_QUIET_NS)
 		return;
-	struct dstr text = {0};
-	format_status(f, &text, NULL, 0);
-	if (!f->status_shown.array || dstr_cmp(&f->status_shown, text.array ? text.array : "") != 0) {
+	if (f->link && !sfx_host_link_try_get_status(f->link, f->status_scratch))
+		return;
+	struct sfx_status_counters c;
+	read_counters(f, &c);
+	struct dstr key = {0};
+	sfx_status_line_key(&key, f->link ? f->status_scratch : NULL, &c);
+	if (!f->status_shown.array || dstr_cmp(&f->status_shown, key.array ? key.array : "") != 0) {
 		dstr_free(&f->status_shown);
-		f->status_shown = text;
+		f->status_shown = key;
 		atomic_fetch_add(&f->status_refreshes, 1);
 		obs_source_update_properties(f->self);
 	} else {
-		dstr_free(&text);
+		dstr_free(&key);
 	}
 }
 
@@ -431,11 +467,40 @@ static void publish_counters(struct diffusion_filter *f)
 	atomic_store(&f->output_height, f->output.height);
 }
 
-/* Once per frame: send the previous capture, capture this one, take the host's newest output. */
+/* Capture -> exchange: copies the newest ready capture into the link's input slot and publishes it.
+ * The link drops a frame (and returns the previous sequence) when its session ended or its worker
+ * held the lock: only a grown publish count means this frame went out. */
+static void send_newest_capture(struct diffusion_filter *f)
+{
+	struct frame_readback_mapped m;
+	if (!frame_readback_map_newest(&f->readback, &m))
+		return;
+	size_t capacity = 0;
+	uint8_t *slot = sfx_host_link_input_begin(f->link, &capacity);
+	const size_t row_bytes = (size_t)m.width * 4;
+	bool sent = false;
+	if (slot && row_bytes * m.height <= capacity) {
+		/* Row by row: the driver may pad rows, the slot does not. */
+		for (uint32_t y = 0; y < m.height; y++)
+			memcpy(slot + y * row_bytes, m.data + (size_t)y * m.linesize, row_bytes);
+		const uint64_t before = sfx_host_link_published_count(f->link);
+		uint32_t sequence = sfx_host_link_input_publish(f->link, m.width, m.height, (uint32_t)row_bytes,
+								SFX_PIXEL_BGRA8, m.capture_time_ns);
+		sent = sfx_host_link_published_count(f->link) != before;
+		if (sent)
+			remember_sequence(f, sequence, m.staged_frame);
+	} else if (slot) {
+		obs_log(LOG_ERROR, "input slot holds %zu bytes, frame needs %zu (%ux%u)", capacity,
+			row_bytes * m.height, m.width, m.height);
+	}
+	frame_readback_unmap(&f->readback, sent);
+}
+
+/* Once per frame: send the previous capture, capture this one, take the host's newest output. The
+ * filter alone wires capture (frame-readback) to exchange (host-link) to output (frame-output). */
 static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint32_t cx, uint32_t cy)
 {
-	size_t capacity = 0;
-	if (!sfx_host_link_input_begin(f->link, &capacity)) {
+	if (!sfx_host_link_is_live(f->link)) {
 		/* Not connected (starting, restarting, failed): passthrough until frames flow again. */
 		frame_readback_discard(&f->readback);
 		frame_output_reset(&f->output);
@@ -449,8 +514,7 @@ static void process_frame(struct diffusion_filter *f, obs_source_t *parent, uint
 	}
 
 	frame_readback_begin_frame(&f->readback);
-	if (frame_readback_publish(&f->readback, f->link))
-		remember_sequence(f, f->readback.last_sequence, f->readback.last_published_frame);
+	send_newest_capture(f);
 
 	uint32_t width, height;
 	sfx_capture_size(cx, cy, atomic_load(&f->resolution), (enum sfx_fit_mode)atomic_load(&f->fit_mode),
@@ -492,9 +556,22 @@ static void filter_video_render(void *data, gs_effect_t *effect)
 	}
 
 	bool host_frame = f->output.has_frame;
-	frame_output_draw(&f->output, f->self, cx, cy);
+	gs_texture_t *alpha = atomic_load(&f->source_alpha) ? frame_readback_current_texture(&f->readback) : NULL;
+	frame_output_draw(&f->output, f->self, f->effect, alpha, cx, cy);
 	if (host_frame)
 		atomic_fetch_add(&f->frames_drawn, 1);
+}
+
+/* What video_render draws: the host's 8-bit sRGB picture, or the target itself while passing
+ * through (libobs converts either to the space it asked for). */
+static enum gs_color_space filter_get_color_space(void *data, size_t count, const enum gs_color_space *preferred)
+{
+	struct diffusion_filter *f = data;
+	(void)count;
+	(void)preferred;
+	if (f->output.has_frame && !atomic_load(&f->bypass))
+		return GS_CS_SRGB;
+	return frame_readback_target_space(f->self);
 }
 
 struct obs_source_info sfx_diffusion_filter_info = {
@@ -509,5 +586,6 @@ struct obs_source_info sfx_diffusion_filter_info = {
     .get_properties = filter_properties,
     .video_tick = filter_video_tick,
     .video_render = filter_video_render,
+    .video_get_color_space = filter_get_color_space,
     .filter_remove = filter_remove,
 };

@@ -1,7 +1,7 @@
 /*
- * The properties panel: the status line, then grouped controls (prompt and styles, effect, output,
- * model), with an "advanced" toggle that hides the expert settings. Every string comes from
- * data/locale/en-US.ini.
+ * The properties panel: the status line, then one group of controls per schema group
+ * (docs/settings.schema.json: prompt and styles, effect, output, models, advanced), with an
+ * "advanced" toggle that hides the expert settings. Every string comes from data/locale/en-US.ini.
  */
 #pragma once
 

@@ -7,67 +7,63 @@
 #include <util/bmem.h>
 #include <util/dstr.h>
 
-#include "json-writer.h"
 #include "plugin-log.h"
 
-/* Streamer-facing defaults: a scene prompt, and a few looks to cycle through with hotkeys. */
-static const char *const default_styles[] = {
-    "Anime: anime illustration, cel shading, vibrant colors",
-    "Oil painting: oil painting, thick brush strokes, impressionist",
-    "Cyberpunk: cyberpunk, neon lights, futuristic glow",
-    "Pencil sketch: pencil sketch, graphite, hand-drawn lines",
-};
+/* Field access by the table's offsets: the generated struct and table agree by construction. */
+#define FIELD(s, spec, type) ((type *)((char *)(s) + (spec)->offset))
 
-static const char *const cfg_type_names[] = {"none", "self", "initialize", "full"};
-static const char *const fit_mode_names[] = {"crop", "fit", "stretch"};
-static const char *const provider_names[] = {"auto", "tensorrt", "cuda", "directml", "cpu"};
-
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *sfx_cfg_type_name(enum sfx_cfg_type t)
+const struct sfx_setting_spec *sfx_setting_find(const char *key)
 {
-	return (size_t)t < COUNT_OF(cfg_type_names) ? cfg_type_names[t] : "self";
+	for (size_t i = 0; i < SFX_SETTING_COUNT; i++)
+		if (strcmp(sfx_setting_specs[i].key, key) == 0)
+			return &sfx_setting_specs[i];
+	return NULL;
 }
 
-const char *sfx_fit_mode_name(enum sfx_fit_mode m)
+const char *sfx_choice_name(enum sfx_setting_id id, int value)
 {
-	return (size_t)m < COUNT_OF(fit_mode_names) ? fit_mode_names[m] : "crop";
-}
-
-const char *sfx_provider_name(enum sfx_provider p)
-{
-	return (size_t)p < COUNT_OF(provider_names) ? provider_names[p] : "auto";
+	const struct sfx_setting_spec *spec = &sfx_setting_specs[id];
+	if (spec->kind != SFX_KIND_CHOICE)
+		return "";
+	if (value < 0 || (size_t)value >= spec->choice_count)
+		value = (int)spec->default_number;
+	return spec->choices[value].value;
 }
 
 void sfx_filter_settings_defaults(obs_data_t *settings)
 {
-	obs_data_set_default_string(settings, SFX_SETTING_PROMPT, "a person in a room");
-	obs_data_set_default_string(settings, SFX_SETTING_NEGATIVE_PROMPT, "blurry, low quality");
-
-	obs_data_array_t *styles = obs_data_array_create();
-	for (size_t i = 0; i < COUNT_OF(default_styles); i++) {
-		obs_data_t *item = obs_data_create();
-		obs_data_set_string(item, "value", default_styles[i]);
-		obs_data_array_push_back(styles, item);
-		obs_data_release(item);
+	for (size_t i = 0; i < SFX_SETTING_COUNT; i++) {
+		const struct sfx_setting_spec *spec = &sfx_setting_specs[i];
+		switch (spec->kind) {
+		case SFX_KIND_TEXT:
+		case SFX_KIND_PATH:
+		case SFX_KIND_CHOICE:
+			obs_data_set_default_string(settings, spec->key, spec->default_text);
+			break;
+		case SFX_KIND_TEXT_LIST: {
+			/* The editable list's own layout: [{"value": "..."}]. */
+			obs_data_array_t *list = obs_data_array_create();
+			for (size_t j = 0; j < spec->default_list_count; j++) {
+				obs_data_t *item = obs_data_create();
+				obs_data_set_string(item, "value", spec->default_list[j]);
+				obs_data_array_push_back(list, item);
+				obs_data_release(item);
+			}
+			obs_data_set_default_array(settings, spec->key, list);
+			obs_data_array_release(list);
+			break;
+		}
+		case SFX_KIND_INT:
+			obs_data_set_default_int(settings, spec->key, (long long)spec->default_number);
+			break;
+		case SFX_KIND_FLOAT:
+			obs_data_set_default_double(settings, spec->key, spec->default_number);
+			break;
+		case SFX_KIND_BOOL:
+			obs_data_set_default_bool(settings, spec->key, spec->default_number != 0.0);
+			break;
+		}
 	}
-	obs_data_set_default_array(settings, SFX_SETTING_STYLES, styles);
-	obs_data_array_release(styles);
-
-	obs_data_set_default_int(settings, SFX_SETTING_STYLE_INDEX, 0);
-	obs_data_set_default_double(settings, SFX_SETTING_STRENGTH, 0.5);
-	obs_data_set_default_int(settings, SFX_SETTING_STEPS, 1);
-	obs_data_set_default_double(settings, SFX_SETTING_GUIDANCE_SCALE, 1.0);
-	obs_data_set_default_double(settings, SFX_SETTING_DELTA, 1.0);
-	obs_data_set_default_string(settings, SFX_SETTING_CFG_TYPE, "self");
-	obs_data_set_default_int(settings, SFX_SETTING_SEED, 2);
-	obs_data_set_default_double(settings, SFX_SETTING_SIMILARITY_THRESHOLD, 0.0);
-	obs_data_set_default_int(settings, SFX_SETTING_RESOLUTION, SFX_RESOLUTION_DEFAULT);
-	obs_data_set_default_string(settings, SFX_SETTING_FIT_MODE, "crop");
-	obs_data_set_default_string(settings, SFX_SETTING_MODEL_DIR, "");
-	obs_data_set_default_string(settings, SFX_SETTING_EXECUTION_PROVIDER, "auto");
-	obs_data_set_default_int(settings, SFX_SETTING_TRANSITION_FRAMES, 8);
-	obs_data_set_default_bool(settings, SFX_SETTING_BYPASS, false);
 }
 
 /* ---- Reading --------------------------------------------------------------------------------- */
@@ -83,9 +79,8 @@ static size_t utf8_prefix(const char *s, size_t len, size_t max)
 	return n;
 }
 
-static char *read_text(obs_data_t *settings, const char *key, size_t max, const char *who)
+static char *checked_text(const char *value, const char *key, size_t max, const char *who)
 {
-	const char *value = obs_data_get_string(settings, key);
 	size_t len = strlen(value);
 	size_t keep = utf8_prefix(value, len, max);
 	if (keep != len)
@@ -94,115 +89,103 @@ static char *read_text(obs_data_t *settings, const char *key, size_t max, const 
 	return bstrdup_n(value, keep);
 }
 
-static double read_double(obs_data_t *settings, const char *key, double min, double max, const char *who)
+static double read_double(obs_data_t *settings, const struct sfx_setting_spec *spec, const char *who)
 {
-	double value = obs_data_get_double(settings, key);
+	double value = obs_data_get_double(settings, spec->key);
 	if (isnan(value)) {
-		double fallback = obs_data_get_default_double(settings, key);
-		obs_log(LOG_WARNING, "'%s' setting '%s': expected a number in %g..%g, found NaN; using %g", who, key,
-			min, max, fallback);
-		return fallback;
+		obs_log(LOG_WARNING, "'%s' setting '%s': expected a number in %g..%g, found NaN; using %g", who,
+			spec->key, spec->min, spec->max, spec->default_number);
+		return spec->default_number;
 	}
-	double clamped = value < min ? min : value > max ? max : value;
+	double clamped = value < spec->min ? spec->min : value > spec->max ? spec->max : value;
 	if (clamped != value)
-		obs_log(LOG_WARNING, "'%s' setting '%s': expected a number in %g..%g, found %g; using %g", who, key,
-			min, max, value, clamped);
+		obs_log(LOG_WARNING, "'%s' setting '%s': expected a number in %g..%g, found %g; using %g", who,
+			spec->key, spec->min, spec->max, value, clamped);
 	return clamped;
 }
 
-static long long read_int(obs_data_t *settings, const char *key, long long min, long long max, const char *who)
+/* Clamped to the range, then to the nearest step above min (resolution: multiples of 64). */
+static int64_t read_int(obs_data_t *settings, const struct sfx_setting_spec *spec, const char *who)
 {
-	long long value = obs_data_get_int(settings, key);
+	long long value = obs_data_get_int(settings, spec->key);
+	long long min = (long long)spec->min, max = (long long)spec->max, step = (long long)spec->step;
 	long long clamped = value < min ? min : value > max ? max : value;
-	if (clamped != value)
-		obs_log(LOG_WARNING, "'%s' setting '%s': expected an integer in %lld..%lld, found %lld; using %lld",
-			who, key, min, max, value, clamped);
+	if (step > 1) {
+		clamped = min + (clamped - min + step / 2) / step * step;
+		if (clamped > max)
+			clamped -= step;
+	}
+	if (clamped != value) {
+		if (step > 1)
+			obs_log(LOG_WARNING,
+				"'%s' setting '%s': expected a multiple of %lld in %lld..%lld, found %lld; using %lld",
+				who, spec->key, step, min, max, value, clamped);
+		else
+			obs_log(LOG_WARNING,
+				"'%s' setting '%s': expected an integer in %lld..%lld, found %lld; using %lld", who,
+				spec->key, min, max, value, clamped);
+	}
 	return clamped;
 }
 
-/* Index of the value in names, or the default's index with a warning listing the choices. */
-static int read_choice(obs_data_t *settings, const char *key, const char *const *names, size_t count, const char *who)
+/* Index of the value among the choices, or the default's index with a warning listing them. */
+static int read_choice(obs_data_t *settings, const struct sfx_setting_spec *spec, const char *who)
 {
-	const char *value = obs_data_get_string(settings, key);
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(value, names[i]) == 0)
+	const char *value = obs_data_get_string(settings, spec->key);
+	for (size_t i = 0; i < spec->choice_count; i++)
+		if (strcmp(value, spec->choices[i].value) == 0)
 			return (int)i;
-	const char *fallback = obs_data_get_default_string(settings, key);
-	int fallback_index = 0;
-	for (size_t i = 0; i < count; i++)
-		if (fallback && strcmp(fallback, names[i]) == 0)
-			fallback_index = (int)i;
+	int fallback = (int)spec->default_number;
 	struct dstr expected = {0};
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < spec->choice_count; i++) {
 		if (i)
-			dstr_cat(&expected, i + 1 == count ? " or " : ", ");
-		dstr_cat(&expected, names[i]);
+			dstr_cat(&expected, i + 1 == spec->choice_count ? " or " : ", ");
+		dstr_cat(&expected, spec->choices[i].value);
 	}
-	obs_log(LOG_WARNING, "'%s' setting '%s': expected %s, found '%s'; using '%s'", who, key, expected.array, value,
-		names[fallback_index]);
+	obs_log(LOG_WARNING, "'%s' setting '%s': expected %s, found '%s'; using '%s'", who, spec->key, expected.array,
+		value, spec->choices[fallback].value);
 	dstr_free(&expected);
-	return fallback_index;
+	return fallback;
 }
 
-static void read_styles(struct sfx_filter_settings *out, obs_data_t *settings, const char *who)
+static void read_text_list(struct sfx_filter_settings *out, obs_data_t *settings, const struct sfx_setting_spec *spec,
+			   const char *who)
 {
-	obs_data_array_t *array = obs_data_get_array(settings, SFX_SETTING_STYLES);
+	obs_data_array_t *array = obs_data_get_array(settings, spec->key);
 	size_t count = obs_data_array_count(array);
-	if (count > SFX_STYLES_MAX) {
-		obs_log(LOG_WARNING, "'%s' setting '%s': expected at most %d entries, found %zu; using the first %d",
-			who, SFX_SETTING_STYLES, SFX_STYLES_MAX, count, SFX_STYLES_MAX);
-		count = SFX_STYLES_MAX;
+	if (count > spec->max_items) {
+		obs_log(LOG_WARNING, "'%s' setting '%s': expected at most %zu entries, found %zu; using the first %zu",
+			who, spec->key, spec->max_items, count, spec->max_items);
+		count = spec->max_items;
 	}
-	out->styles = count ? bzalloc(count * sizeof(char *)) : NULL;
-	out->style_count = count;
+	char **items = count ? bzalloc(count * sizeof(char *)) : NULL;
 	for (size_t i = 0; i < count; i++) {
 		obs_data_t *item = obs_data_array_item(array, i);
 		/* Every entry is kept, empty ones too, so indexes match the list the streamer sees. */
 		char key[64];
-		snprintf(key, sizeof(key), "%s[%zu]", SFX_SETTING_STYLES, i);
-		const char *value = item ? obs_data_get_string(item, "value") : "";
-		size_t len = strlen(value);
-		size_t keep = utf8_prefix(value, len, SFX_STYLE_MAX_BYTES);
-		if (keep != len)
-			obs_log(LOG_WARNING,
-				"'%s' setting '%s': expected at most %d bytes, found %zu; using the first %zu", who,
-				key, SFX_STYLE_MAX_BYTES, len, keep);
-		out->styles[i] = bstrdup_n(value, keep);
+		snprintf(key, sizeof(key), "%s[%zu]", spec->key, i);
+		items[i] = checked_text(item ? obs_data_get_string(item, "value") : "", key, spec->max_bytes, who);
 		obs_data_release(item);
 	}
 	obs_data_array_release(array);
+	*FIELD(out, spec, char **) = items;
+	*(size_t *)((char *)out + spec->count_offset) = count;
 }
 
-static int read_style_index(obs_data_t *settings, size_t style_count, const char *who)
+/* The schema's range (-1..max_items-1), narrowed to the styles there are. */
+static int64_t read_style_index(obs_data_t *settings, size_t style_count, const char *who)
 {
 	long long value = obs_data_get_int(settings, SFX_SETTING_STYLE_INDEX);
 	long long max = (long long)style_count - 1;
-	if (value >= -1 && value <= max)
-		return (int)value;
-	long long clamped = value < -1 ? -1 : max;
+	if (value >= SFX_SETTING_STYLE_INDEX_MIN && value <= max)
+		return value;
+	long long clamped = value < SFX_SETTING_STYLE_INDEX_MIN ? SFX_SETTING_STYLE_INDEX_MIN : max;
 	/* With no styles at all, any index simply means "no style": nothing to warn about. */
 	if (style_count > 0)
 		obs_log(LOG_WARNING,
 			"'%s' setting '%s': expected -1 (no style) or 0..%lld (%zu styles), found %lld; using %lld",
 			who, SFX_SETTING_STYLE_INDEX, max, style_count, value, clamped);
-	return (int)clamped;
-}
-
-static uint32_t read_resolution(obs_data_t *settings, const char *who)
-{
-	long long value = obs_data_get_int(settings, SFX_SETTING_RESOLUTION);
-	long long clamped = value < SFX_RESOLUTION_MIN   ? SFX_RESOLUTION_MIN
-			    : value > SFX_RESOLUTION_MAX ? SFX_RESOLUTION_MAX
-							 : value;
-	/* Latent sizes are resolution / 8 and UNets halve them three times: multiples of 64. */
-	clamped = (clamped + SFX_RESOLUTION_STEP / 2) / SFX_RESOLUTION_STEP * SFX_RESOLUTION_STEP;
-	if (clamped > SFX_RESOLUTION_MAX)
-		clamped = SFX_RESOLUTION_MAX;
-	if (clamped != value)
-		obs_log(LOG_WARNING, "'%s' setting '%s': expected a multiple of %d in %d..%d, found %lld; using %lld",
-			who, SFX_SETTING_RESOLUTION, SFX_RESOLUTION_STEP, SFX_RESOLUTION_MIN, SFX_RESOLUTION_MAX, value,
-			clamped);
-	return (uint32_t)clamped;
+	return clamped;
 }
 
 void sfx_filter_settings_read(struct sfx_filter_settings *out, obs_data_t *settings, const char *who)
@@ -210,37 +193,50 @@ void sfx_filter_settings_read(struct sfx_filter_settings *out, obs_data_t *setti
 	memset(out, 0, sizeof(*out));
 	if (!who)
 		who = "filter";
-	out->prompt = read_text(settings, SFX_SETTING_PROMPT, SFX_PROMPT_MAX_BYTES, who);
-	out->negative_prompt = read_text(settings, SFX_SETTING_NEGATIVE_PROMPT, SFX_PROMPT_MAX_BYTES, who);
-	read_styles(out, settings, who);
+	for (size_t i = 0; i < SFX_SETTING_COUNT; i++) {
+		const struct sfx_setting_spec *spec = &sfx_setting_specs[i];
+		switch (spec->kind) {
+		case SFX_KIND_TEXT:
+		case SFX_KIND_PATH:
+			*FIELD(out, spec, char *) =
+			    checked_text(obs_data_get_string(settings, spec->key), spec->key, spec->max_bytes, who);
+			break;
+		case SFX_KIND_TEXT_LIST:
+			read_text_list(out, settings, spec, who);
+			break;
+		case SFX_KIND_INT:
+			/* style_index is read once the styles are known, below. */
+			if (i != SFX_SETTING_ID_STYLE_INDEX)
+				*FIELD(out, spec, int64_t) = read_int(settings, spec, who);
+			break;
+		case SFX_KIND_FLOAT:
+			*FIELD(out, spec, double) = read_double(settings, spec, who);
+			break;
+		case SFX_KIND_BOOL:
+			*FIELD(out, spec, bool) = obs_data_get_bool(settings, spec->key);
+			break;
+		case SFX_KIND_CHOICE:
+			*FIELD(out, spec, int) = read_choice(settings, spec, who);
+			break;
+		}
+	}
 	out->style_index = read_style_index(settings, out->style_count, who);
-	out->strength = read_double(settings, SFX_SETTING_STRENGTH, 0.0, 1.0, who);
-	out->steps = (int)read_int(settings, SFX_SETTING_STEPS, SFX_STEPS_MIN, SFX_STEPS_MAX, who);
-	out->guidance_scale = read_double(settings, SFX_SETTING_GUIDANCE_SCALE, 0.0, SFX_GUIDANCE_MAX, who);
-	out->delta = read_double(settings, SFX_SETTING_DELTA, 0.0, SFX_DELTA_MAX, who);
-	out->cfg_type = (enum sfx_cfg_type)read_choice(settings, SFX_SETTING_CFG_TYPE, cfg_type_names,
-						       COUNT_OF(cfg_type_names), who);
-	out->seed = read_int(settings, SFX_SETTING_SEED, 0, SFX_SEED_MAX, who);
-	out->similarity_threshold = read_double(settings, SFX_SETTING_SIMILARITY_THRESHOLD, 0.0, 1.0, who);
-	out->resolution = read_resolution(settings, who);
-	out->fit_mode = (enum sfx_fit_mode)read_choice(settings, SFX_SETTING_FIT_MODE, fit_mode_names,
-						       COUNT_OF(fit_mode_names), who);
-	out->model_dir = read_text(settings, SFX_SETTING_MODEL_DIR, SFX_MODEL_DIR_MAX_BYTES, who);
-	out->execution_provider = (enum sfx_provider)read_choice(settings, SFX_SETTING_EXECUTION_PROVIDER,
-								 provider_names, COUNT_OF(provider_names), who);
-	out->transition_frames =
-	    (int)read_int(settings, SFX_SETTING_TRANSITION_FRAMES, 0, SFX_TRANSITION_FRAMES_MAX, who);
-	out->bypass = obs_data_get_bool(settings, SFX_SETTING_BYPASS);
 }
 
 void sfx_filter_settings_free(struct sfx_filter_settings *s)
 {
-	bfree(s->prompt);
-	bfree(s->negative_prompt);
-	for (size_t i = 0; i < s->style_count; i++)
-		bfree(s->styles[i]);
-	bfree(s->styles);
-	bfree(s->model_dir);
+	for (size_t i = 0; i < SFX_SETTING_COUNT; i++) {
+		const struct sfx_setting_spec *spec = &sfx_setting_specs[i];
+		if (spec->kind == SFX_KIND_TEXT || spec->kind == SFX_KIND_PATH) {
+			bfree(*FIELD(s, spec, char *));
+		} else if (spec->kind == SFX_KIND_TEXT_LIST) {
+			char **items = *FIELD(s, spec, char **);
+			size_t count = *(size_t *)((char *)s + spec->count_offset);
+			for (size_t j = 0; j < count; j++)
+				bfree(items[j]);
+			bfree(items);
+		}
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -275,7 +271,7 @@ void sfx_style_text(const char *entry, char *out, size_t cap)
 
 char *sfx_effective_prompt(const struct sfx_filter_settings *s)
 {
-	char style[SFX_STYLE_MAX_BYTES + 1] = "";
+	char style[SFX_SETTING_STYLES_MAX_BYTES + 1] = "";
 	if (s->style_index >= 0 && (size_t)s->style_index < s->style_count)
 		sfx_style_text(s->styles[s->style_index], style, sizeof(style));
 	char *prompt = bmalloc(strlen(s->prompt) + 1);
@@ -294,43 +290,62 @@ char *sfx_effective_prompt(const struct sfx_filter_settings *s)
 
 char *sfx_filter_settings_to_json(const struct sfx_filter_settings *s, const char *default_model_dir, bool active)
 {
-	struct json_writer w;
-	json_writer_init(&w);
-	json_begin_object(&w);
-	json_string(&w, SFX_SETTING_PROMPT, s->prompt);
-	json_string(&w, SFX_SETTING_NEGATIVE_PROMPT, s->negative_prompt);
-	json_begin_array(&w, SFX_SETTING_STYLES);
-	for (size_t i = 0; i < s->style_count; i++)
-		json_string(&w, NULL, s->styles[i]);
-	json_end_array(&w);
-	json_int(&w, SFX_SETTING_STYLE_INDEX, s->style_index);
-	json_double(&w, SFX_SETTING_STRENGTH, s->strength);
-	json_int(&w, SFX_SETTING_STEPS, s->steps);
-	json_double(&w, SFX_SETTING_GUIDANCE_SCALE, s->guidance_scale);
-	json_double(&w, SFX_SETTING_DELTA, s->delta);
-	json_string(&w, SFX_SETTING_CFG_TYPE, sfx_cfg_type_name(s->cfg_type));
-	json_int(&w, SFX_SETTING_SEED, s->seed);
-	json_double(&w, SFX_SETTING_SIMILARITY_THRESHOLD, s->similarity_threshold);
-	json_int(&w, SFX_SETTING_RESOLUTION, s->resolution);
-	json_string(&w, SFX_SETTING_FIT_MODE, sfx_fit_mode_name(s->fit_mode));
-	const char *model_dir = s->model_dir && s->model_dir[0] ? s->model_dir
-				: default_model_dir             ? default_model_dir
-								: "";
-	json_string(&w, SFX_SETTING_MODEL_DIR, model_dir);
-	json_string(&w, SFX_SETTING_EXECUTION_PROVIDER, sfx_provider_name(s->execution_provider));
-	json_int(&w, SFX_SETTING_TRANSITION_FRAMES, s->transition_frames);
-	json_bool(&w, SFX_SETTING_BYPASS, s->bypass);
+	obs_data_t *data = obs_data_create();
+	for (size_t i = 0; i < SFX_SETTING_COUNT; i++) {
+		const struct sfx_setting_spec *spec = &sfx_setting_specs[i];
+		switch (spec->kind) {
+		case SFX_KIND_TEXT:
+		case SFX_KIND_PATH: {
+			const char *text = *FIELD(s, spec, char *);
+			/* The host is told the folder to load, never "the default". */
+			if (i == SFX_SETTING_ID_MODEL_DIR && (!text || !text[0]))
+				text = default_model_dir;
+			obs_data_set_string(data, spec->key, text ? text : "");
+			break;
+		}
+		case SFX_KIND_TEXT_LIST: {
+			char **items = *FIELD(s, spec, char **);
+			size_t count = *(size_t *)((char *)s + spec->count_offset);
+			obs_data_array_t *list = obs_data_array_create();
+			for (size_t j = 0; j < count; j++) {
+				obs_data_t *item = obs_data_create();
+				obs_data_set_string(item, "value", items[j]);
+				obs_data_array_push_back(list, item);
+				obs_data_release(item);
+			}
+			obs_data_set_array(data, spec->key, list);
+			obs_data_array_release(list);
+			break;
+		}
+		case SFX_KIND_INT:
+			obs_data_set_int(data, spec->key, (long long)*FIELD(s, spec, int64_t));
+			break;
+		case SFX_KIND_FLOAT:
+			obs_data_set_double(data, spec->key, *FIELD(s, spec, double));
+			break;
+		case SFX_KIND_BOOL:
+			obs_data_set_bool(data, spec->key, *FIELD(s, spec, bool));
+			break;
+		case SFX_KIND_CHOICE:
+			obs_data_set_string(data, spec->key,
+					    sfx_choice_name((enum sfx_setting_id)i, *FIELD(s, spec, int)));
+			break;
+		}
+	}
 
 	char *effective = sfx_effective_prompt(s);
-	json_string(&w, SFX_CONFIG_EFFECTIVE_PROMPT, effective);
+	obs_data_set_string(data, SFX_CONFIG_EFFECTIVE_PROMPT, effective);
 	bfree(effective);
-	char name[SFX_STYLE_MAX_BYTES + 1] = "";
+	char name[SFX_SETTING_STYLES_MAX_BYTES + 1] = "";
 	if (s->style_index >= 0 && (size_t)s->style_index < s->style_count)
 		sfx_style_name(s->styles[s->style_index], name, sizeof(name));
-	json_string(&w, SFX_CONFIG_STYLE_NAME, name);
-	json_bool(&w, SFX_CONFIG_ACTIVE, active);
-	json_end_object(&w);
-	return json_writer_take(&w);
+	obs_data_set_string(data, SFX_CONFIG_STYLE_NAME, name);
+	obs_data_set_bool(data, SFX_CONFIG_ACTIVE, active);
+
+	/* libobs writes it (jansson: escaped, '.' decimals whatever the locale, 17 significant digits). */
+	char *json = bstrdup(obs_data_get_json(data));
+	obs_data_release(data);
+	return json;
 }
 
 /* ---- Capture geometry ------------------------------------------------------------------------ */

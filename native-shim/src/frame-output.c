@@ -56,21 +56,35 @@ bool frame_output_update(struct frame_output *out, const struct sfx_frame_view *
 	return true;
 }
 
-void frame_output_draw(struct frame_output *out, obs_source_t *filter, uint32_t cx, uint32_t cy)
+void frame_output_draw(struct frame_output *out, obs_source_t *filter, gs_effect_t *effect, gs_texture_t *alpha,
+		       uint32_t cx, uint32_t cy)
 {
 	if (!out->has_frame || !out->texture) {
 		obs_source_skip_video_filter(filter);
 		return;
 	}
 
-	/* Bytes are drawn as they are: the host works on the same non-linear values it was sent. */
+	/* The host's bytes are 8-bit sRGB. Into an 8-bit sRGB target they are drawn as they are (exact
+	 * bytes); into a linear float target (GS_CS_SRGB_16F) the sampler decodes them to linear light.
+	 * libobs converts further (scRGB, extended) around this call, from the GS_CS_SRGB the filter
+	 * reports for its output. */
+	const bool linear_target = gs_get_color_space() != GS_CS_SRGB;
 	const bool previous_srgb = gs_framebuffer_srgb_enabled();
-	gs_enable_framebuffer_srgb(false);
+	gs_enable_framebuffer_srgb(linear_target);
 
-	gs_effect_t *effect = obs_get_base_effect(OBS_EFFECT_DEFAULT);
+	const char *technique = "Draw";
+	if (!effect) {
+		effect = obs_get_base_effect(OBS_EFFECT_DEFAULT);
+	} else {
+		technique = alpha ? "Composite" : "Opaque";
+		gs_effect_set_texture(gs_effect_get_param_by_name(effect, "alpha_image"), alpha);
+	}
 	gs_eparam_t *image = gs_effect_get_param_by_name(effect, "image");
-	gs_effect_set_texture(image, out->texture);
-	while (gs_effect_loop(effect, "Draw"))
+	if (linear_target)
+		gs_effect_set_texture_srgb(image, out->texture);
+	else
+		gs_effect_set_texture(image, out->texture);
+	while (gs_effect_loop(effect, technique))
 		gs_draw_sprite(out->texture, 0, cx, cy);
 
 	gs_enable_framebuffer_srgb(previous_srgb);

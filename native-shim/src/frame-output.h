@@ -35,5 +35,9 @@ bool frame_output_update(struct frame_output *out, const struct sfx_frame_view *
 /* Forget the last frame: the next draw is a passthrough until a new frame arrives. */
 void frame_output_reset(struct frame_output *out);
 
-/* Draws the last host frame scaled to cx x cy, or passes the input through when there is none. */
-void frame_output_draw(struct frame_output *out, obs_source_t *filter, uint32_t cx, uint32_t cy);
+/* Draws the last host frame scaled to cx x cy, or passes the input through when there is none.
+ * With `effect` (frame-composite.effect) and an `alpha` texture (this frame's capture), the colour
+ * is the host's and the alpha the source's, premultiplied; with `alpha` NULL the output is opaque.
+ * Without `effect` the host frame is drawn as it is with OBS's default effect. */
+void frame_output_draw(struct frame_output *out, obs_source_t *filter, gs_effect_t *effect, gs_texture_t *alpha,
+		       uint32_t cx, uint32_t cy);

@@ -1,8 +1,9 @@
 /*
- * Module entry points: registers the filter, and on unload waits for every host link's worker so
- * no host process outlives the module.
+ * Module entry points: registers the filter, and on unload joins every host link's worker (within a
+ * bound, killing hosts as the last step) so no host process or worker thread outlives the module.
  */
 #include <obs-module.h>
+#include <util/platform.h>
 
 #include "bridge/host-link.h"
 #include "diffusion-filter.h"
@@ -11,8 +12,10 @@
 OBS_DECLARE_MODULE()
 OBS_MODULE_USE_DEFAULT_LOCALE("streamfx-obs", "en-US")
 
-/* Longer than a host's SHUTDOWN grace (2 s) plus the kill and reap. */
-#define UNLOAD_WAIT_MS 5000
+/* Module unload joins every link worker within this bound. A host still running after its
+ * SHUTDOWN is killed at two thirds of it (a frozen host cannot hold OBS's exit), which leaves the
+ * last third for the kill and the reap. */
+#define UNLOAD_JOIN_MS 3000
 
 MODULE_EXPORT const char *obs_module_description(void)
 {
@@ -28,7 +31,12 @@ bool obs_module_load(void)
 
 void obs_module_unload(void)
 {
-	if (!sfx_host_link_wait_all(UNLOAD_WAIT_MS))
-		obs_log(LOG_WARNING, "some effects hosts were still stopping after %d ms", UNLOAD_WAIT_MS);
-	obs_log(LOG_INFO, "unloaded");
+	uint64_t t0 = os_gettime_ns();
+	if (!sfx_host_link_join_all(UNLOAD_JOIN_MS))
+		obs_log(LOG_ERROR,
+			"an effects host could not be reaped within %d ms (killed, but still not gone); "
+			"its worker is left running",
+			UNLOAD_JOIN_MS);
+	obs_log(LOG_INFO, "unloaded (host workers joined in %llu ms)",
+		(unsigned long long)((os_gettime_ns() - t0) / 1000000));
 }

@@ -22,6 +22,16 @@ static const char *link_state_text(enum sfx_link_state state)
 	return "";
 }
 
+/* Frames this slow get a note on the status line; this much slower, advice too. */
+#define SLOW_FRAME_MS  1000u
+#define SLOW_ADVICE_MS 2000u
+
+/* The newest frame's time, or the wait for the next one once that is longer. */
+static uint32_t slow_frame_ms(const struct sfx_host_status *status)
+{
+	return status->frame_pending_ms > status->last_frame_ms ? status->frame_pending_ms : status->last_frame_ms;
+}
+
 static void cat_field(struct dstr *out, const char *label_key, const char *value)
 {
 	dstr_cat(out, obs_module_text(label_key));
@@ -77,6 +87,21 @@ void sfx_status_line_format(struct dstr *out, const struct sfx_host_status *stat
 	} else if (!c->active) {
 		dstr_cat(out, " - ");
 		dstr_cat(out, obs_module_text("StreamFx.Status.Idle"));
+	} else if (slow_frame_ms(status) >= SLOW_FRAME_MS) {
+		/* A slow host is not a hung one: say how slow, so a streamer sees why frames are late. */
+		struct dstr slow = {0};
+		char seconds[32];
+		snprintf(seconds, sizeof(seconds), "%.1f", (double)slow_frame_ms(status) / 1000.0);
+		dstr_copy(&slow, obs_module_text("StreamFx.Status.Slow"));
+		dstr_replace(&slow, "%1", seconds);
+		dstr_replace(&slow, "%2", provider[0] ? provider : "-");
+		dstr_cat(out, " - ");
+		dstr_cat_dstr(out, &slow);
+		dstr_free(&slow);
+		if (slow_frame_ms(status) >= SLOW_ADVICE_MS) {
+			dstr_cat(out, " - ");
+			dstr_cat(out, obs_module_text("StreamFx.Status.SlowAdvice"));
+		}
 	}
 
 	/* Line 2: what runs. */
@@ -108,5 +133,22 @@ void sfx_status_line_format(struct dstr *out, const struct sfx_host_status *stat
 	dstr_cat(out, "\n");
 	const char *error = host_error[0] ? host_error : status->last_error;
 	cat_field(out, "StreamFx.Status.LastError", error[0] ? error : obs_module_text("StreamFx.Status.NoError"));
+	obs_data_release(host);
+}
+
+void sfx_status_line_key(struct dstr *out, const struct sfx_host_status *status, const struct sfx_status_counters *c)
+{
+	dstr_free(out);
+	if (!status) {
+		dstr_copy(out, "no host");
+		return;
+	}
+	obs_data_t *host = status->host_status_json[0] ? obs_data_create_from_json(status->host_status_json) : NULL;
+	/* States, names and errors; never fps, latency, counts or load progress, which move all the time. */
+	dstr_printf(out, "%d|%" PRIu32 "|%s|%s|%s|%s|%s|%d|%d|%d", (int)status->state, status->restarts,
+		    status->last_error, host ? obs_data_get_string(host, "state") : "",
+		    host ? obs_data_get_string(host, "error") : "", host ? obs_data_get_string(host, "provider") : "",
+		    host ? obs_data_get_string(host, "model") : "", c->bypass ? 1 : 0, c->active ? 1 : 0,
+		    slow_frame_ms(status) >= SLOW_FRAME_MS ? 1 : 0);
 	obs_data_release(host);
 }

@@ -25,3 +25,10 @@ struct sfx_status_counters {
  * host (not found): the line then says so. */
 void sfx_status_line_format(struct dstr *out, const struct sfx_host_status *status,
 			    const struct sfx_status_counters *counters);
+
+/* A short text that changes only when what the panel shows changes in kind: link state, restarts,
+ * errors, the host's state, provider and model, bypass, shown/hidden, slow or not. Never the fps,
+ * latency or counters. The filter reloads the panel only when it changes (libobs 29 can only rebuild
+ * the whole panel, which closes an open drop-down). */
+void sfx_status_line_key(struct dstr *out, const struct sfx_host_status *status,
+			 const struct sfx_status_counters *counters);

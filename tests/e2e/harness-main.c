@@ -7,7 +7,10 @@
  *   --mode e2e --frames N --host P  passthrough until the host's first frame (within N frames),
  *                                   then only the host's transform (inverted colours); afterwards
  *                                   the host must exit and no child process may remain
- *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D
+ *   --mode demo --seconds S --out D a moving pattern through the filter; PNGs + stats.txt in D.
+ *                                   result=PASS only when the effect was seen: at least one
+ *                                   processed frame shown (the host's, not the input) and no
+ *                                   host restart; otherwise result=FAIL naming which
  *   --mode fault --host P           fault injection (fault-injection.h): --cycles N SIGKILLs and
  *                                   --hang-cycles M SIGSTOPs of the host at random frame counts
  *                                   (--seed S, --max-kill-frames K), hide/show and scene switches;
@@ -17,6 +20,8 @@
  *
  * --host-from-manifest instead of --host: the module finds the host itself (installed layout).
  * --keep-filter: OBS shuts down with the filter still on its source (the host must still be gone).
+ * --freeze-host-at-close: SIGSTOP the host just before OBS shuts down; module unload must still
+ *   reap it and join its worker, and obs_shutdown must return within SHUTDOWN_LIMIT_MS.
  * Common: --module <streamfx-obs.so> --data <data dir> [--size WxH] [--resolution R]
  *         [--tolerance T] [--host-frames K] [--fps F] [--model-dir D]
  *
@@ -25,6 +30,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +56,8 @@
 #define MAX_STARTUP_FRAMES   30 /* black frames OBS may output before the source is drawn */
 #define HOST_EXIT_TIMEOUT_MS 5000
 #define DEMO_SNAPSHOTS       4
+/* The module joins its workers within 3 s (plugin-main.c); the rest of libobs' shutdown gets 2 s. */
+#define SHUTDOWN_LIMIT_MS 5000
 
 enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO, MODE_FAULT };
 
@@ -62,6 +70,7 @@ struct options {
 	const char *model_dir;   /* sent as the filter's model_dir setting */
 	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
 	bool keep_filter;        /* leave the filter on its source: OBS closing with the filter in use */
+	bool freeze_host;        /* SIGSTOP the host right before OBS shuts down */
 	uint32_t width, height;
 	uint32_t resolution;
 	uint32_t fps;
@@ -69,6 +78,7 @@ struct options {
 	uint32_t host_frames; /* e2e: host frames to check after the first */
 	double seconds;
 	int tolerance;
+	uint32_t min_dropped;       /* --min-dropped: at least this many input frames must count as dropped */
 	struct fault_options fault; /* --mode fault */
 };
 
@@ -93,6 +103,7 @@ struct harness {
 	int max_error_host;
 	uint64_t mismatched_pixels; /* demo: pixels off by more than the tolerance, summed */
 	uint64_t other_frames;      /* demo: frames that are neither the input nor its inversion */
+	uint64_t other_after_input; /* demo: of those, shown after the input was (not OBS's startup black) */
 	uint64_t latency_samples;
 	uint64_t latency_frames_sum;
 	uint32_t latency_frames_max;
@@ -181,6 +192,8 @@ static void on_frame(void *param, struct video_data *frame)
 	if (kind == FRAME_UNKNOWN && o->mode == MODE_DEMO) {
 		/* A real model's output: no marker to trace, so pair it with the input of this render. */
 		h->other_frames++;
+		if (h->passthrough_frames || h->host_frames)
+			h->other_after_input++;
 		uint32_t t_now = 0;
 		pattern_source_t_at(h->source, frame->timestamp, &t_now);
 		if (h->snapshots_written < DEMO_SNAPSHOTS && h->frames_seen >= h->snapshot_at[h->snapshots_written])
@@ -284,6 +297,7 @@ static bool start_obs(const struct options *o, Display **display)
 {
 	struct obs_headless_video video = {.width = o->width, .height = o->height, .fps = o->fps};
 	char err[512];
+	obs_headless_watch_log();
 	if (!obs_headless_start(&video, display, err, sizeof(err))) {
 		fprintf(stderr, "harness: %s\n", err);
 		return false;
@@ -321,7 +335,7 @@ static void usage(void)
 	    stderr,
 	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
 	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR]\n"
+	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR] [--min-dropped N]\n"
 	    "         fault: [--cycles N] [--hang-cycles M] [--seed S] [--max-kill-frames K] [--hang-bound-ms B]\n"
 	    "                [--no-lifecycle]\n");
 }
@@ -363,6 +377,10 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->keep_filter = true;
 			continue;
 		}
+		if (!strcmp(a, "--freeze-host-at-close")) {
+			o->freeze_host = true;
+			continue;
+		}
 		if (!strcmp(a, "--no-lifecycle")) {
 			o->fault.lifecycle = false;
 			continue;
@@ -388,6 +406,9 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->model_dir = v;
 		} else if (!strcmp(a, "--frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->frames))
+				return false;
+		} else if (!strcmp(a, "--min-dropped")) {
+			if (!parse_uint(a, v, 0, 100000, &o->min_dropped))
 				return false;
 		} else if (!strcmp(a, "--host-frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
@@ -476,6 +497,18 @@ static bool parse_args(int argc, char **argv, struct options *o)
 static const char *mode_name(enum harness_mode m)
 {
 	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : m == MODE_FAULT ? "fault" : "passthrough";
+}
+
+/* The first line of the filter's status text (get_status proc): what the panel would show. */
+static void print_status_line(obs_source_t *filter)
+{
+	calldata_t cd = {0};
+	if (proc_handler_call(obs_source_get_proc_handler(filter), "get_status", &cd)) {
+		const char *text = calldata_string(&cd, "text");
+		if (text)
+			printf("harness: status line: %.*s\n", (int)strcspn(text, "\n"), text);
+	}
+	calldata_free(&cd);
 }
 
 static int write_demo_stats(struct harness *h, const struct filter_stats *s)
@@ -649,6 +682,30 @@ int main(int argc, char **argv)
 after_run:
 	if (!filter_stats_read(h.filter, &stats))
 		fail(&h, "the filter does not answer get_stats on its proc handler");
+	/* A mode that exists to show the effect fails when the effect never showed: the host's output
+	 * must have been drawn and seen in OBS's output, and the host must not have been restarted. */
+	if (o->mode == MODE_DEMO) {
+		print_status_line(h.filter);
+		uint64_t processed_shown = h.host_frames + h.other_after_input;
+		if (processed_shown == 0 || stats.frames_drawn <= 0)
+			fail(&h,
+			     "no processed frame was shown in %.0f s (%" PRIu64 " of %" PRIu64
+			     " frames were the input passed through; the filter drew %lld host frames; host "
+			     "restarts %lld): the effect never showed",
+			     o->seconds, h.passthrough_frames, h.frames_seen, stats.frames_drawn, stats.restarts);
+		else if (stats.restarts > 0)
+			fail(&h, "the host was restarted %lld times during the demo (last error in the log)",
+			     stats.restarts);
+	}
+	/* A frame the link dropped is counted as dropped, not published: the filter's count and the
+	 * link's agree (the link counts a frame one step before the filter's counters are stored). */
+	if (o->mode != MODE_PASSTHROUGH &&
+	    (stats.frames_sent < stats.frames_published || stats.frames_sent > stats.frames_published + 1))
+		fail(&h, "the filter counts %lld published frames, the link sent %lld (dropped %lld)",
+		     stats.frames_published, stats.frames_sent, stats.frames_dropped);
+	if (o->min_dropped && stats.frames_dropped < (long long)o->min_dropped)
+		fail(&h, "only %lld frames counted as dropped, expected at least %u", stats.frames_dropped,
+		     o->min_dropped);
 	if (o->mode == MODE_E2E && h.host_frames == 0 && stats.frames_received > 0)
 		fprintf(stderr,
 			"harness: note: the host returned %lld frames, but they equal the input: its effect is not an "
@@ -675,6 +732,12 @@ after_run:
 
 	if (o->mode == MODE_DEMO && write_demo_stats(&h, &stats) != 0)
 		fail(&h, "could not write stats.txt");
+	if (o->freeze_host && stats.host_pid > 0) {
+		if (kill((pid_t)stats.host_pid, SIGSTOP) != 0)
+			fail(&h, "could not SIGSTOP host %lld: %s", stats.host_pid, strerror(errno));
+		else
+			printf("harness: host %lld frozen (SIGSTOP) before OBS shuts down\n", stats.host_pid);
+	}
 	exit_code = h.failed ? 1 : 0;
 
 shutdown:
@@ -684,8 +747,22 @@ shutdown:
 		obs_set_output_source(0, NULL);
 		obs_source_release(h.source);
 	}
+	uint64_t shutdown_t0 = os_gettime_ns();
 	obs_shutdown();
+	uint64_t shutdown_ms = (os_gettime_ns() - shutdown_t0) / 1000000;
+	printf("harness: obs_shutdown took %" PRIu64 " ms\n", shutdown_ms);
+	if (o->freeze_host && shutdown_ms > SHUTDOWN_LIMIT_MS) {
+		fail(&h, "obs_shutdown took %" PRIu64 " ms with a frozen host (limit %d ms)", shutdown_ms,
+		     SHUTDOWN_LIMIT_MS);
+		exit_code = 1;
+	}
 	os_event_destroy(h.done);
+	char first_graphics_error[512];
+	size_t graphics_errors = obs_headless_graphics_errors(first_graphics_error, sizeof(first_graphics_error));
+	if (graphics_errors) {
+		fail(&h, "OBS logged %zu graphics error(s), the first: %s", graphics_errors, first_graphics_error);
+		exit_code = 1;
+	}
 	struct obs_headless_leftovers left;
 	obs_headless_leftovers(&left);
 	long leaks = left.bmem_leaks;
@@ -723,19 +800,19 @@ shutdown:
 
 	if (h.failed)
 		fprintf(stderr, "harness: FAIL: %s\n", h.failure);
-	if (h.frames_seen || h.failed) {
-		double lag = h.latency_samples ? (double)h.latency_frames_sum / (double)h.latency_samples : -1.0;
-		printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
-		       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
-		       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
-		       " restarts=%lld frames_in=%lld frames_returned=%lld latency_ms_avg=%.1f children_left=%zu"
-		       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
-		       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
-		       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs,
-		       h.max_error_passthrough, h.max_error_host, lag, h.latency_frames_max, stats.restarts,
-		       stats.frames_published, stats.frames_received, stats.latency_ms_avg, n_children, leaks,
-		       h.obs_lagged_frames, h.obs_total_frames);
-	}
+	/* One verdict in every mode, even when no frame was seen. */
+	double lag = h.latency_samples ? (double)h.latency_frames_sum / (double)h.latency_samples : -1.0;
+	printf("harness summary: mode=%s result=%s frames=%" PRIu64 " startup=%" PRIu64 " passthrough=%" PRIu64
+	       " host=%" PRIu64 " first_host_frame=%" PRIu64 " distinct_host_inputs=%" PRIu64
+	       " max_err_passthrough=%d max_err_host=%d lag_frames_avg=%.2f lag_frames_max=%u"
+	       " restarts=%lld frames_in=%lld frames_returned=%lld frames_drawn=%lld latency_ms_avg=%.1f"
+	       " children_left=%zu"
+	       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
+	       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
+	       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs, h.max_error_passthrough,
+	       h.max_error_host, lag, h.latency_frames_max, stats.restarts, stats.frames_published,
+	       stats.frames_received, stats.frames_drawn, stats.latency_ms_avg, n_children, leaks, h.obs_lagged_frames,
+	       h.obs_total_frames);
 	free(h.side_by_side);
 	XCloseDisplay(display);
 	return exit_code;

@@ -7,13 +7,18 @@
  *
  * It sends N generated frames (a pattern that changes per frame), waits (on link events, bounded)
  * for each result, checks pixels against the expected transform (±2) and sequence numbers (also
- * across the u32 wrap), prints one summary line and exits 0 only when everything matched.
+ * across the u32 wrap), prints one summary line, then one verdict line covering every condition:
+ * "result=PASS", or "result=FAIL failed=<condition,...>" (frames, mismatches, sequence_errors,
+ * restarts, rss, workers, connect). It exits 0 exactly when the verdict is PASS. --max-restarts N
+ * (default 0) is how many host restarts are allowed.
  * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
  *
  * Soak: --max-rss-growth-kb K samples the resident memory of this process (/proc/self/statm) and of
  * the host (/proc/<pid>/status VmRSS; on Windows both working sets, GetProcessMemoryInfo) once the
  * first 10% of the frames (or --warmup-frames W) are through and at the end, prints both, and fails
  * when either grew by more than K KiB. --rss-every N also prints a sample every N frames.
+ * --leak-kb-per-frame K (negative control of the soak check only) makes this process allocate and
+ * touch K KiB per frame after the warm-up and never free it, as a leak would.
  * --wait-ready sends frames only once the host's STATUS says "ready" (a real host passes frames
  * through unchanged while its model loads); --wait-status S waits for state S instead (e.g. "error"
  * for a model that cannot load).
@@ -34,6 +39,7 @@
 #define TOLERANCE        2
 
 static bool g_verbose;
+static void *volatile g_leaked; /* --leak-kb-per-frame's chain */
 
 #ifdef _WIN32
 #define WIN32_LEAN_AND_MEAN
@@ -117,7 +123,8 @@ static int usage(const char *why)
 		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
 		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
 		"       [--configure <settings JSON sent as CONFIGURE>] [--wait-ready | --wait-status STATE]\n"
-		"       [--max-rss-growth-kb K] [--warmup-frames W] [--rss-every N] [--verbose]\n",
+		"       [--max-rss-growth-kb K] [--warmup-frames W] [--rss-every N] [--max-restarts N]\n"
+		"       [--leak-kb-per-frame K] [--verbose]\n",
 		why);
 	return 2;
 }
@@ -149,6 +156,7 @@ int main(int argc, char **argv)
 	int64_t peer_pid = 0;
 	uint32_t frames = 10, width = 64, height = 48, first_seq = 1, rss_every = 0, max_growth_kb = 0;
 	uint32_t warmup = UINT32_MAX; /* --warmup-frames; default a tenth of the frames */
+	uint32_t max_restarts = 0, leak_kb = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -187,6 +195,10 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--warmup-frames") == 0 && link_peer_parse_u32(v, &warmup))
 			;
 		else if (strcmp(a, "--rss-every") == 0 && link_peer_parse_u32(v, &rss_every))
+			;
+		else if (strcmp(a, "--max-restarts") == 0 && link_peer_parse_u32(v, &max_restarts))
+			;
+		else if (strcmp(a, "--leak-kb-per-frame") == 0 && link_peer_parse_u32(v, &leak_kb))
 			;
 		else if (strcmp(a, "--max-rss-growth-kb") == 0 && link_peer_parse_u32(v, &max_growth_kb) &&
 			 max_growth_kb > 0)
@@ -229,6 +241,7 @@ int main(int argc, char **argv)
 	uint64_t mismatches = 0;
 	int max_err = 0;
 	bool crossed_wrap = false, have_out = false, ok = wait_connected(link, listen_only);
+	bool connected = ok;
 	if (ok && wait_state) {
 		char want[96];
 		snprintf(want, sizeof(want), "\"state\":\"%s\"", wait_state);
@@ -271,6 +284,15 @@ int main(int argc, char **argv)
 			}
 			if (rss_every)
 				printf("rss frame=%u self_kb=%ld host_kb=%ld\n", f, self_kb, host_kb);
+		}
+		if (leak_kb && f > warm_frame) {
+			/* The deliberate leak (negative control): touched, chained so no compiler drops it. */
+			char *leak = malloc((size_t)leak_kb * 1024);
+			if (leak) {
+				memset(leak, (int)f, (size_t)leak_kb * 1024);
+				*(void **)leak = g_leaked;
+				g_leaked = leak;
+			}
 		}
 		size_t cap = 0;
 		uint8_t *px = sfx_host_link_input_begin(link, &cap);
@@ -384,12 +406,35 @@ int main(int argc, char **argv)
 		}
 	}
 	sfx_host_link_destroy(link);
-	bool all_done = sfx_host_link_wait_all(10000);
+	bool all_done = sfx_host_link_join_all(10000); /* as module unload does */
 	printf("frames_sent=%u frames_checked=%u mismatches=%" PRIu64 " max_abs_err=%d sequence_errors=%u "
 	       "wrapped=%d restarts=%u host_status=%s\n",
 	       sent, checked, mismatches, max_err, seq_errors, crossed_wrap ? 1 : 0, restarts_seen,
 	       st.host_status_json[0] ? st.host_status_json : "none");
 	if (!all_done)
 		fprintf(stderr, "sfx-bridge-peer: worker did not finish within 10 s\n");
-	return ok && rss_ok && all_done && checked == frames && mismatches == 0 && seq_errors == 0 ? 0 : 1;
+	/* One verdict over every condition, so that a CTest regex on it cannot miss one. */
+	char failed[160] = "";
+	struct {
+		bool bad;
+		const char *name;
+	} conds[] = {
+	    {!connected, "connect"},
+	    {checked != frames || !ok, "frames"},
+	    {mismatches != 0, "mismatches"},
+	    {seq_errors != 0, "sequence_errors"},
+	    {restarts_seen > max_restarts, "restarts"},
+	    {!rss_ok, "rss"},
+	    {!all_done, "workers"},
+	};
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+		if (conds[i].bad) {
+			strcat(failed, failed[0] ? "," : "");
+			strcat(failed, conds[i].name);
+		}
+	if (failed[0])
+		printf("result=FAIL failed=%s\n", failed);
+	else
+		printf("result=PASS\n");
+	return failed[0] ? 1 : 0;
 }

@@ -6,7 +6,8 @@
  *   fake-host --shm <name> --control <address>
  *
  * Misbehaviour for supervisor tests comes from SFX_FAKE_HOST_MODE (the shim fixes the command line):
- *   invert (default) | identity | crash (exit 3 on the first frame) | hang (stop everything on the
+ *   invert (default) | identity | crash (exit 3 on the first frame) | crash-late (exit 3 on the
+ *   31st frame, after 30 answered) | hang (stop everything on the
  *   first frame) | stall (heartbeat goes on, frames are never answered) | bad-major (HELLO 2.0) |
  *   exit-early (exit 4 before connecting).
  * Malformed peers (the shim must end the session naming the field, never crash):
@@ -15,8 +16,12 @@
  *   bad-row-bytes (row_bytes * height past the slot) | bad-exchange (output word 0xFF) |
  *   wrong-direction (sends FRAME_READY). And one that is valid though unusual: log-nul (a LOG whose
  *   text holds U+0000).
+ *   big-status (valid: one STATUS of 60,000 bytes whose "error" ends in "END-OF-ERROR", as a host
+ *   reports a long provider error).
  * SFX_FAKE_HOST_FIRST_OUTPUT sets the first output sequence (default 0xFFFFFFF8, so the shim's
  * output side crosses the wrap within a few frames).
+ * SFX_FAKE_HOST_DELAY_MS (0..60000) makes every frame take that long, heartbeating all the while: a
+ * slow model in a live host, which the shim must wait for, never restart.
  */
 #include "test-host.h"
 
@@ -34,11 +39,17 @@ static void queue(const uint8_t *msg, size_t n)
 		exit(5);
 }
 
+#define BIG_STATUS_BYTES 60000
+#define BEAT_MS          100 /* a slow frame's work beats this often */
+
 struct fake_host {
 	const char *mode;
+	int delay_ms;
+	struct sfx_wake *timer; /* never signalled: a slow frame's work is waits on it */
 	uint32_t out_seq;
 	bool have_in;
 	uint32_t last_in;
+	uint32_t answered;
 };
 
 /* One input frame, inverted or copied (or made wrong, by mode) into the output. */
@@ -71,6 +82,11 @@ static int answer_frame(struct fake_host *fh)
 	fh->have_in = true;
 	fh->last_in = ih.sequence;
 	uint64_t t0 = sfx_monotonic_ns();
+	/* The simulated model's run time (the workload, not synchronisation), alive by heartbeat. */
+	while (fh->delay_ms > 0 && sfx_monotonic_ns() - t0 < (uint64_t)fh->delay_ms * 1000000ull) {
+		sfx_wake_wait(fh->timer, BEAT_MS);
+		atomic_fetch_add(&h->host_heartbeat, 1);
+	}
 	uint8_t *out = sfx_region_slot(th->base, stride, SFX_DIR_OUTPUT, th->out_w.back);
 	bool invert = strcmp(mode, "identity") != 0;
 	for (uint32_t y = 0; y < ih.height; y++) {
@@ -96,6 +112,10 @@ static int answer_frame(struct fake_host *fh)
 	}
 	uint32_t done[3] = {oh.sequence, oh.source_sequence, oh.process_us};
 	queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_DONE, done, 3));
+	/* A slow frame's FRAME_DONE goes out now, not after the rest of the received batch (each of
+	 * which may take another slow frame), as a real host sends it. */
+	if (fh->delay_ms > 0 && !sfx_outq_flush(&th->out, th->conn))
+		return 0; /* the shim is gone */
 	return TEST_HOST_CONTINUE;
 }
 
@@ -113,6 +133,8 @@ static int on_message(void *ctx, const struct sfx_msg *m)
 	if (m->type != SFX_MSG_FRAME_READY)
 		return TEST_HOST_CONTINUE;
 	if (strcmp(mode, "crash") == 0)
+		return 3;
+	if (strcmp(mode, "crash-late") == 0 && fh->answered++ >= 30)
 		return 3;
 	if (strcmp(mode, "stall") == 0)
 		return TEST_HOST_CONTINUE; /* alive (heartbeat) but never answers a frame */
@@ -137,8 +159,18 @@ int main(int argc, char **argv)
 	const char *mode = fh.mode;
 	const char *first = getenv("SFX_FAKE_HOST_FIRST_OUTPUT");
 	fh.out_seq = first ? (uint32_t)strtoul(first, NULL, 0) : 0xFFFFFFF8u;
+	const char *delay = getenv("SFX_FAKE_HOST_DELAY_MS");
+	fh.delay_ms = delay ? atoi(delay) : 0;
+	if (fh.delay_ms < 0 || fh.delay_ms > 60000) {
+		fprintf(stderr, "fake-host: SFX_FAKE_HOST_DELAY_MS: expected 0..60000, found '%s'\n", delay);
+		return 2;
+	}
 	if (strcmp(mode, "exit-early") == 0)
 		return 4;
+	/* Process-lifetime, like the region and connection in g_host. */
+	static struct sfx_wake *timer;
+	if (fh.delay_ms > 0 && !(fh.timer = timer = sfx_wake_create()))
+		return 2;
 	rc = test_host_connect(&g_host);
 	if (rc)
 		return rc;
@@ -165,9 +197,21 @@ int main(int argc, char **argv)
 		      14);
 	if (strcmp(mode, "wrong-direction") == 0)
 		queue(msg, sfx_msg_encode_u32s(msg, sizeof(msg), SFX_MSG_FRAME_READY, (uint32_t[]){1}, 1));
+	if (strcmp(mode, "big-status") == 0) {
+		static char big[BIG_STATUS_BYTES + 1];
+		static uint8_t big_msg[BIG_STATUS_BYTES + SFX_MSG_HEADER_SIZE];
+		const char *head = "{\"state\":\"error\",\"error\":\"";
+		const char *tail = "END-OF-ERROR\"}";
+		size_t hn = strlen(head), tn = strlen(tail);
+		memcpy(big, head, hn);
+		memset(big + hn, 'x', BIG_STATUS_BYTES - hn - tn);
+		memcpy(big + BIG_STATUS_BYTES - tn, tail, tn);
+		queue(big_msg, sfx_msg_encode(big_msg, sizeof(big_msg), SFX_MSG_STATUS, big, BIG_STATUS_BYTES));
+	}
 	queue(msg, sfx_msg_encode_log(msg, sizeof(msg), 2, "fake host ready"));
 	const char *status = "{\"state\":\"ready\",\"provider\":\"fake\",\"fps\":0}";
-	queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status)));
+	if (strcmp(mode, "big-status") != 0) /* the big one stays the newest */
+		queue(msg, sfx_msg_encode(msg, sizeof(msg), SFX_MSG_STATUS, status, strlen(status)));
 	atomic_store(&g_host.region->host_state, SFX_HOST_READY);
 	return test_host_run(&g_host, on_message, NULL, &fh);
 }

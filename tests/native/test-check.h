@@ -1,7 +1,9 @@
 /* A tiny assertion layer for the plain-C tests: every failure is printed with its location and
- * counted; main returns test_summary() so CTest sees a non-zero exit on any failure. */
+ * counted; main returns test_summary(), which prints one result=PASS|FAIL verdict and exits non-zero
+ * on any failure. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ static int g_checks, g_failures;
 
 static inline int test_summary(const char *name)
 {
-	printf("%s: %d checks, %d failures\n", name, g_checks, g_failures);
-	return g_failures == 0 && g_checks > 0 ? 0 : 1;
+	bool pass = g_failures == 0 && g_checks > 0;
+	printf("%s: %d checks, %d failures result=%s\n", name, g_checks, g_failures, pass ? "PASS" : "FAIL");
+	return pass ? 0 : 1;
 }

@@ -1,8 +1,11 @@
 /* The host link's supervisor against the C fake host: missing, relative or non-executable binary,
  * early exit and restart with exponential backoff up to its cap, crash during frames, version
- * mismatch, hang and stall detection, every kind of malformed peer, bad settings, timing knobs from
- * the environment, prompt destroy, and OBS being killed (the host exits by itself, and what the
- * dead process left behind is cleaned up without touching a live link's objects).
+ * mismatch, hang detection by heartbeat (a stalled or slow host that beats is waited for, never
+ * restarted), every kind of malformed peer, a STATUS of 60,000 bytes, bad settings, configure and
+ * try_get_status never waiting on the worker, timing knobs from the environment, prompt destroy,
+ * module unload joining its workers within its bound while a host is frozen (SIGSTOP), and OBS
+ * being killed (the host exits by itself, and what the dead process left behind is cleaned up
+ * without touching a live link's objects).
  * usage: test-host-link <path of fake-host> [<path of the real streamfx-host>] */
 #define _GNU_SOURCE 1
 
@@ -25,7 +28,12 @@ static const char *g_fake;
 static int g_host_logs;
 static atomic_int g_state_logs; /* "state: ..." lines */
 static atomic_int g_env_warnings;
-static atomic_int g_nul_log; /* "host: a b c" seen */
+static atomic_int g_nul_log;   /* "host: a b c" seen */
+static atomic_int g_slow_logs; /* "host slow: ..." lines */
+
+/* test_configure_never_waits: the worker's first log call blocks until released. */
+static atomic_bool g_block_log;
+static struct sfx_wake *g_log_entered, *g_log_release;
 
 /* Restart bookkeeping, taken in the log callback, which runs on the link's worker as things happen:
  * when each restart was announced (with its delay) and when each host was started. */
@@ -48,6 +56,13 @@ static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 		atomic_fetch_add(&g_nul_log, 1);
 	if (strstr(message, "ignored: expected an integer"))
 		atomic_fetch_add(&g_env_warnings, 1);
+	if (strncmp(message, "host slow: ", 11) == 0)
+		atomic_fetch_add(&g_slow_logs, 1);
+	if (atomic_exchange(&g_block_log, false)) {
+		/* OBS's log call can be slow (a full disk, a busy log window): the worker sits in it. */
+		sfx_wake_signal(g_log_entered);
+		sfx_wake_wait(g_log_release, 10000);
+	}
 	if (atomic_load(&g_trace.on)) {
 		int delay;
 		if (sscanf(message, "state: restarting the host in %d ms", &delay) == 1 &&
@@ -104,6 +119,10 @@ static bool restarted_enough(const struct sfx_host_status *st)
 static bool has_status_json(const struct sfx_host_status *st)
 {
 	return st->host_status_json[0] != 0;
+}
+static bool has_settings_error(const struct sfx_host_status *st)
+{
+	return strstr(st->last_error, "settings not sent") != NULL;
 }
 
 static struct sfx_host_link *make_cfg(const char *path, const char *mode, struct sfx_host_link_config cfg)
@@ -222,9 +241,9 @@ static void test_connect_frames_and_crash(void)
 	sfx_host_link_get_status(l, &st);
 	CHECK(st.frames_sent == 5 && st.frames_received >= 1 && st.frames_received <= 5);
 
-	/* Bad settings are refused at the API. */
+	/* Bad settings are refused; the worker reports it. */
 	sfx_host_link_configure(l, "{\"a\":");
-	sfx_host_link_get_status(l, &st);
+	CHECK(wait_for(l, has_settings_error, 5000, &st));
 	CHECK_CONTAINS(st.last_error, "JSON object");
 	finish(l);
 
@@ -285,20 +304,147 @@ static void test_hang_detected(void)
 	finish(l);
 }
 
-/* A host whose heartbeat goes on but which never answers a pending frame is replaced too. */
-static void test_stall_detected(void)
+/* A host whose heartbeat goes on is alive, however long a frame takes: a stalled frame is logged
+ * and shown, never a restart (issue 11: a slow model must never be taken for a hung host). */
+static void test_stall_is_not_a_hang(void)
 {
 	struct sfx_host_status st;
+	atomic_store(&g_slow_logs, 0);
 	struct sfx_host_link *l = make_cfg(g_fake, "stall", (struct sfx_host_link_config){.hang_timeout_ms = 1000});
 	CHECK(wait_for(l, is_connected, 10000, &st));
 	CHECK(st.hang_timeout_ms == 1000);
 	CHECK(publish_one(l));
+	/* Three and a half hang bounds: any restart in that time fails. */
+	CHECK_MSG(!wait_for(l, restarted, 3500, &st), "a beating host was restarted: %s", st.last_error);
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restarts == 0 && st.state == SFX_LINK_CONNECTED);
+	CHECK_MSG(st.frame_pending_ms >= 3000, "frame_pending_ms %u", st.frame_pending_ms);
+	CHECK(atomic_load(&g_slow_logs) == 1); /* once per frame */
+	finish(l);
+}
+
+static bool output_for(struct sfx_host_link *l, uint32_t seq, int timeout_ms)
+{
+	uint64_t deadline = sfx_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct sfx_frame_view v;
+	for (;;) {
+		while (sfx_host_link_output_take(l, &v))
+			if (v.source_sequence == seq)
+				return true;
+		uint64_t now = sfx_monotonic_ns();
+		if (now >= deadline)
+			return false;
+		sfx_host_link_wait_event(l, (int)((deadline - now) / 1000000) + 1);
+	}
+}
+
+/* A host that takes 3.5 s per frame (3.5 hang bounds) while beating: its frames arrive, late, with
+ * no restart. Frozen (SIGSTOP: no heartbeat), the same host is replaced within the bound. */
+static void test_slow_host_waited_for_frozen_replaced(void)
+{
+	struct sfx_host_status st;
+	setenv("SFX_FAKE_HOST_DELAY_MS", "3500", 1);
+	struct sfx_host_link *l = make_cfg(g_fake, "invert", (struct sfx_host_link_config){.hang_timeout_ms = 1000});
+	CHECK(wait_for(l, is_connected, 10000, &st));
+	unsetenv("SFX_FAKE_HOST_DELAY_MS"); /* read by the host at its start, which is behind us now */
+	for (uint32_t seq = 0; seq < 2; seq++) {
+		CHECK(publish_one(l));
+		CHECK_MSG(output_for(l, seq, 10000), "slow frame %u never came back", seq);
+	}
+	sfx_host_link_get_status(l, &st);
+	CHECK_MSG(st.restarts == 0 && st.state == SFX_LINK_CONNECTED, "restarts %u, state %s: %s", st.restarts,
+		  sfx_link_state_name(st.state), st.last_error);
+	CHECK_MSG(st.slowest_frame_ms >= 3400 && st.slowest_frame_ms < 8000, "slowest frame %u ms",
+		  st.slowest_frame_ms);
+	CHECK_MSG(st.last_frame_ms >= 3400 && st.last_frame_ms <= st.slowest_frame_ms, "last frame %u ms",
+		  st.last_frame_ms);
+	CHECK(st.frames_received == 2);
+
+	pid_t pid = (pid_t)st.host_pid;
+	CHECK(pid > 0 && kill(pid, SIGSTOP) == 0);
 	uint64_t t0 = sfx_monotonic_ns();
 	CHECK(wait_for(l, restarted, 5000, &st));
-	uint64_t took = sfx_monotonic_ns() - t0;
-	CHECK_MSG(took >= 990000000ull && took < 2500000000ull, "stall detected after %llu ms",
-		  (unsigned long long)(took / 1000000));
-	CHECK_CONTAINS(st.last_error, "no FRAME_DONE");
+	uint64_t took_ms = (sfx_monotonic_ns() - t0) / 1000000;
+	/* The last beat came at most one beat (100 ms) before the SIGSTOP; one 250 ms tick after the bound. */
+	CHECK_MSG(took_ms >= 850 && took_ms < 2500, "frozen host detected after %llu ms", (unsigned long long)took_ms);
+	CHECK_CONTAINS(st.last_error, "host_heartbeat");
+	finish(l);
+}
+
+/* A STATUS up to the payload limit is kept whole (a long provider error reaches the panel). */
+static void test_big_status_kept(void)
+{
+	struct sfx_host_status st;
+	struct sfx_host_link *l = make(g_fake, "big-status");
+	CHECK(wait_for(l, has_status_json, 10000, &st));
+	size_t n = strlen(st.host_status_json);
+	CHECK_MSG(n == 60000, "STATUS kept %zu of 60000 bytes", n);
+	CHECK(n > 20 && strcmp(st.host_status_json + n - 14, "END-OF-ERROR\"}") == 0);
+	CHECK(sfx_host_link_try_get_status(l, &st));
+	CHECK(strlen(st.host_status_json) == 60000);
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restarts == 0);
+	finish(l);
+}
+
+/* Graphics-thread calls never wait on the worker, even while it sits in a slow log call. */
+static void test_configure_never_waits(void)
+{
+	struct sfx_host_status st;
+	g_log_entered = sfx_wake_create();
+	g_log_release = sfx_wake_create();
+	atomic_store(&g_block_log, true);
+	struct sfx_host_link *l = make(g_fake, "invert");
+	CHECK_MSG(sfx_wake_wait(g_log_entered, 10000), "the worker never logged");
+	uint64_t t0 = sfx_monotonic_ns();
+	sfx_host_link_configure(l, "{\"strength\":0.5}");
+	uint64_t valid_ns = sfx_monotonic_ns() - t0;
+	t0 = sfx_monotonic_ns();
+	sfx_host_link_configure(l, "{\"a\":");
+	uint64_t refused_ns = sfx_monotonic_ns() - t0;
+	t0 = sfx_monotonic_ns();
+	bool got = sfx_host_link_try_get_status(l, &st);
+	uint64_t status_ns = sfx_monotonic_ns() - t0;
+	CHECK_MSG(valid_ns < 50000000ull, "configure waited %llu ms", (unsigned long long)(valid_ns / 1000000));
+	CHECK_MSG(refused_ns < 50000000ull, "a refused configure waited %llu ms",
+		  (unsigned long long)(refused_ns / 1000000));
+	CHECK_MSG(got && status_ns < 50000000ull, "try_get_status: %d after %llu ms", got,
+		  (unsigned long long)(status_ns / 1000000));
+	sfx_wake_signal(g_log_release);
+	/* Released, the worker reports the refusal and connects with the valid settings. */
+	CHECK(wait_for(l, has_settings_error, 5000, &st));
+	CHECK(wait_for(l, is_connected, 10000, &st));
+	finish(l);
+	sfx_wake_destroy(g_log_entered);
+	sfx_wake_destroy(g_log_release);
+}
+
+/* Module unload while a host is frozen in SIGSTOP: join_all kills it at two thirds of its bound
+ * (instead of after the 2 s SHUTDOWN grace) and joins the worker within the bound. */
+static void test_unload_with_frozen_host(void)
+{
+	enum { BOUND_MS = 1500 };
+	struct sfx_host_status st;
+	struct sfx_host_link *l = make(g_fake, "invert");
+	CHECK(wait_for(l, is_connected, 10000, &st));
+	pid_t pid = (pid_t)st.host_pid;
+	CHECK(pid > 0 && kill(pid, SIGSTOP) == 0);
+	sfx_host_link_destroy(l);
+	uint64_t t0 = sfx_monotonic_ns();
+	bool joined = sfx_host_link_join_all(BOUND_MS);
+	uint64_t took_ms = (sfx_monotonic_ns() - t0) / 1000000;
+	CHECK_MSG(joined && took_ms <= BOUND_MS, "join_all: %d after %llu ms (bound %d)", joined,
+		  (unsigned long long)took_ms, BOUND_MS);
+	CHECK_MSG(took_ms >= BOUND_MS * 2 / 3 - 50, "joined after %llu ms: the frozen host was not waited for",
+		  (unsigned long long)took_ms);
+	/* Killed and reaped by the worker: the pid is gone. */
+	CHECK_MSG(kill(pid, 0) != 0 && errno == ESRCH, "host %d still exists after unload", (int)pid);
+	if (kill(pid, 0) == 0)
+		kill(pid, SIGKILL);
+	/* Nothing left to join; a later link works as before (the kill point is reset). */
+	CHECK(sfx_host_link_join_all(100));
+	l = make(g_fake, "invert");
+	CHECK(wait_for(l, is_connected, 10000, &st));
 	finish(l);
 }
 
@@ -548,8 +694,13 @@ int main(int argc, char **argv)
 	test_log_with_nul();
 	test_bad_major_fails();
 	test_hang_detected();
-	test_stall_detected();
+	test_stall_is_not_a_hang();
+	test_slow_host_waited_for_frozen_replaced();
+	test_big_status_kept();
+	test_configure_never_waits();
 	test_malformed_peers();
 	test_destroy_while_starting();
+	test_unload_with_frozen_host();
+	CHECK(sfx_host_link_join_all(5000)); /* every worker thread joined before exit */
 	return test_summary("test-host-link");
 }

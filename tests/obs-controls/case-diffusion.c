@@ -182,6 +182,29 @@ static bool vary(const struct case_options *o, obs_source_t *filter, const char 
 	return true;
 }
 
+/* The host passes frames through while the model loads: a baseline taken then is the input. */
+static bool host_model_ready(void *arg)
+{
+	char *text, *host;
+	filter_get_status(arg, &text, &host);
+	bool ready = strstr(host, "\"state\":\"ready\"") != NULL;
+	bfree(text);
+	bfree(host);
+	return ready;
+}
+
+static bool wait_model_ready(obs_source_t *filter)
+{
+	if (session_wait_until(host_model_ready, filter, HOST_START_MS))
+		return true;
+	char *text, *host;
+	filter_get_status(filter, &text, &host);
+	check_fail("the stream-diffusion model never became ready: host STATUS %s", host);
+	bfree(text);
+	bfree(host);
+	return false;
+}
+
 bool case_diffusion(const struct case_options *o)
 {
 	struct dstr json = {0};
@@ -197,7 +220,8 @@ bool case_diffusion(const struct case_options *o)
 	uint8_t *frame = bmalloc((size_t)session_width() * session_height() * 4);
 
 	uint64_t baseline = 0;
-	ok = wait_host_ready(filter, HOST_START_MS) && apply_and_settle(filter, "start", NULL, &baseline, frame);
+	ok = wait_host_ready(filter, HOST_START_MS) && wait_model_ready(filter) &&
+	     apply_and_settle(filter, "start", NULL, &baseline, frame);
 	if (ok) {
 		char *text, *host;
 		filter_get_status(filter, &text, &host);

@@ -20,3 +20,4 @@ bool case_hotkeys(const struct case_options *o);
 bool case_roundtrip(const struct case_options *o);
 bool case_instances(const struct case_options *o);
 bool case_diffusion(const struct case_options *o);
+bool case_source_kinds(const struct case_options *o);

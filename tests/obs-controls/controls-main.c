@@ -2,7 +2,7 @@
  * sfx-obs-controls: the streamer's controls of the streamfx-obs filter, checked in real, headless
  * libobs against a real effects host.
  *
- *   sfx-obs-controls --case keys|image-effect|hidden|hotkeys|roundtrip|instances|diffusion
+ *   sfx-obs-controls --case keys|image-effect|hidden|hotkeys|roundtrip|instances|diffusion|source-kinds
  *                    --module <streamfx-obs.so> --data <data dir> [--host <streamfx-host>]
  *                    [--invert-model <pack>] [--diffusion-model <pack>] [--keys k1,k2] [--work <dir>]
  *
@@ -33,6 +33,7 @@ static const struct case_entry cases[] = {
     {"roundtrip", case_roundtrip, false, false, false},
     {"instances", case_instances, true, true, false},
     {"diffusion", case_diffusion, true, false, true},
+    {"source-kinds", case_source_kinds, true, true, false},
 };
 
 static void usage(void)

@@ -30,6 +30,8 @@ static struct {
 	char *log_lines[LOG_KEEP];
 	size_t log_count; /* lines written in total */
 	size_t log_mark;
+	size_t graphics_errors; /* error lines of a failed draw (see graphics_error) */
+	char first_graphics_error[512];
 } S;
 
 void check_fail(const char *format, ...)
@@ -56,6 +58,8 @@ static void log_handler(int level, const char *format, va_list args, void *param
 	if (level <= LOG_INFO)
 		fprintf(stderr, "obs: %s\n", line);
 	pthread_mutex_lock(&S.log_lock);
+	if (obs_headless_is_graphics_error(level, line) && S.graphics_errors++ == 0)
+		snprintf(S.first_graphics_error, sizeof(S.first_graphics_error), "%.500s", line);
 	size_t slot = S.log_count % LOG_KEEP;
 	free(S.log_lines[slot]);
 	S.log_lines[slot] = strdup(line);
@@ -155,6 +159,11 @@ bool session_stop(void)
 	if (left.children) {
 		check_fail("%zu child process(es) remain after OBS shut down, e.g. %s", left.children,
 			   left.first_child);
+		ok = false;
+	}
+	if (S.graphics_errors) {
+		check_fail("OBS logged %zu graphics error(s), the first: %s", S.graphics_errors,
+			   S.first_graphics_error);
 		ok = false;
 	}
 	if (S.display)

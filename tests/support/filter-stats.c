@@ -16,6 +16,7 @@ bool filter_stats_read(obs_source_t *filter, struct filter_stats *s)
 		s->restarts = calldata_int(&cd, "restarts");
 		s->frames_staged = calldata_int(&cd, "frames_staged");
 		s->frames_published = calldata_int(&cd, "frames_published");
+		s->frames_sent = calldata_int(&cd, "frames_sent");
 		s->frames_dropped = calldata_int(&cd, "frames_dropped");
 		s->frames_received = calldata_int(&cd, "frames_received");
 		s->frames_drawn = calldata_int(&cd, "frames_drawn");

@@ -8,6 +8,7 @@
 struct filter_stats {
 	long long host_pid, link_state, restarts;
 	long long frames_staged, frames_published, frames_dropped, frames_received, frames_drawn;
+	long long frames_sent; /* the link's count of input frames that really went out */
 	long long input_width, input_height, output_width, output_height;
 	long long active, status_refreshes, configures_sent;
 	double latency_ms, latency_ms_avg, latency_frames_avg;

@@ -1,5 +1,7 @@
 #include "obs-headless.h"
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,55 @@
 #include <util/bmem.h>
 
 #include "child-processes.h"
+
+bool obs_headless_is_graphics_error(int level, const char *line)
+{
+	static const char *const fragments[] = {"device_draw", "No vertex shader", "effect_setval", "invalid param"};
+	if (level > LOG_WARNING)
+		return false;
+	for (size_t i = 0; i < sizeof(fragments) / sizeof(fragments[0]); i++)
+		if (strstr(line, fragments[i]))
+			return true;
+	return false;
+}
+
+static struct {
+	pthread_mutex_t lock;
+	size_t graphics_errors;
+	char first[512];
+} watch = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void watch_log_handler(int level, const char *format, va_list args, void *param)
+{
+	(void)param;
+	char line[4096];
+	vsnprintf(line, sizeof(line), format, args);
+	const char *name = level <= LOG_ERROR     ? "error"
+			   : level <= LOG_WARNING ? "warning"
+			   : level <= LOG_INFO    ? "info"
+						  : "debug";
+	pthread_mutex_lock(&watch.lock);
+	printf("%s: %s\n", name, line);
+	fflush(stdout);
+	if (obs_headless_is_graphics_error(level, line) && watch.graphics_errors++ == 0)
+		snprintf(watch.first, sizeof(watch.first), "%.500s", line);
+	pthread_mutex_unlock(&watch.lock);
+}
+
+void obs_headless_watch_log(void)
+{
+	base_set_log_handler(watch_log_handler, NULL);
+}
+
+size_t obs_headless_graphics_errors(char *first, size_t first_size)
+{
+	pthread_mutex_lock(&watch.lock);
+	size_t n = watch.graphics_errors;
+	if (first && first_size)
+		snprintf(first, first_size, "%s", watch.first);
+	pthread_mutex_unlock(&watch.lock);
+	return n;
+}
 
 bool obs_headless_start(const struct obs_headless_video *video, Display **display, char *err, size_t err_size)
 {

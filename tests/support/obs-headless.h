@@ -31,3 +31,14 @@ struct obs_headless_leftovers {
 };
 
 void obs_headless_leftovers(struct obs_headless_leftovers *out);
+
+/* libobs' words for a draw that went wrong (a source drawn without an effect, a bad parameter):
+ * device_draw, "No vertex shader", effect_setval, "invalid param", at warning level or worse. Any
+ * one of them in a test run means something drew nothing, or garbage. */
+bool obs_headless_is_graphics_error(int level, const char *line);
+
+/* Installs a log handler that prints libobs' log as its default handler does ("level: text" on
+ * stdout) and counts the graphics errors above. Call before obs_headless_start. */
+void obs_headless_watch_log(void);
+/* Graphics errors seen by the handler; the first one is copied into first (may be NULL). */
+size_t obs_headless_graphics_errors(char *first, size_t first_size);

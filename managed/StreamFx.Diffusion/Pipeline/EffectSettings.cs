@@ -1,8 +1,6 @@
+using System.Text;
 using System.Text.Json;
 using StreamFx.Diffusion.Blending;
-using StreamFx.Diffusion.Guidance;
-using StreamFx.Diffusion.Imaging;
-using StreamFx.Diffusion.Runtime;
 
 namespace StreamFx.Diffusion.Pipeline;
 
@@ -18,35 +16,26 @@ public sealed class SettingsException(string key, string expected, string found)
     public string Found { get; } = found;
 }
 
-/// <summary>
-/// The live controls (keys of the controls contract, snake_case in JSON). Library extras, all optional:
-/// t_index_list (overrides strength/steps), prompt_blend [{prompt, weight}], seed_blend [{seed, weight}],
-/// blend_mode (linear|slerp), max_skip_frames.
-/// </summary>
-public sealed record EffectSettings
-{
-    public string Prompt { get; init; } = "";
-    public string NegativePrompt { get; init; } = "";
-    /// <summary>"Name: prompt text" entries.</summary>
-    public IReadOnlyList<string> Styles { get; init; } = [];
-    /// <summary>0-based index into <see cref="Styles"/>; negative = no style.</summary>
-    public int StyleIndex { get; init; } = -1;
-    public double Strength { get; init; } = 0.5;
-    public int Steps { get; init; } = 1;
-    public float GuidanceScale { get; init; } = 1.0f;
-    public float Delta { get; init; } = 1.0f;
-    public CfgType CfgType { get; init; } = CfgType.Self;
-    public long Seed { get; init; } = 2;
-    /// <summary>0 turns the similarity filter off.</summary>
-    public double SimilarityThreshold { get; init; }
-    /// <summary>0 = the manifest's resolution.</summary>
-    public int Resolution { get; init; }
-    public FitMode FitMode { get; init; } = FitMode.Crop;
-    public string? ModelDir { get; init; }
-    public ExecutionProviderKind ExecutionProvider { get; init; } = ExecutionProviderKind.Auto;
-    public int TransitionFrames { get; init; }
-    public bool Bypass { get; init; }
+/// <summary>How a contract key's value is written (docs/settings.schema.json "kind").</summary>
+public enum SettingKind { Text, Path, TextList, Int, Float, Bool, Choice }
 
+/// <summary>
+/// One key of the controls contract as generated from docs/settings.schema.json: range (int, float),
+/// default as JSON text, whether a change reloads the model, choices, and byte/item limits.
+/// </summary>
+public sealed record SettingSpec(
+    string Key, SettingKind Kind, double Min, double Max, double Step, string DefaultJson, bool ReloadsModel,
+    IReadOnlyList<string> Choices, int MaxBytes, int MaxItems);
+
+/// <summary>
+/// The live controls. The contract keys (their properties, defaults, ranges and parser) are generated from
+/// docs/settings.schema.json into EffectSettings.Contract.cs, the same file the C shim's table comes from.
+/// Library extras, all optional and not part of the filter's panel: t_index_list (overrides
+/// strength/steps), prompt_blend [{prompt, weight}], seed_blend [{seed, weight}], blend_mode
+/// (linear|slerp), max_skip_frames.
+/// </summary>
+public sealed partial record EffectSettings
+{
     public int[]? TIndexList { get; init; }
     public IReadOnlyList<WeightedPrompt>? PromptBlend { get; init; }
     public IReadOnlyList<WeightedSeed>? SeedBlend { get; init; }
@@ -86,25 +75,9 @@ public sealed record EffectSettings
             foreach (var p in root.EnumerateObject())
             {
                 var v = p.Value;
+                if (TryParseContractKey(p.Name, v, ref s)) continue;
                 s = p.Name switch
                 {
-                    "prompt" => s with { Prompt = Str(p.Name, v) },
-                    "negative_prompt" => s with { NegativePrompt = Str(p.Name, v) },
-                    "styles" => s with { Styles = StrList(p.Name, v) },
-                    "style_index" => s with { StyleIndex = Int(p.Name, v, -1, 1000) },
-                    "strength" => s with { Strength = Num(p.Name, v, 0, 1) },
-                    "steps" => s with { Steps = Int(p.Name, v, 1, 4) },
-                    "guidance_scale" => s with { GuidanceScale = (float)Num(p.Name, v, 0, 20) },
-                    "delta" => s with { Delta = (float)Num(p.Name, v, 0, 10) },
-                    "cfg_type" => s with { CfgType = CfgTypeNames.TryParse(Str(p.Name, v), out var c) ? c : throw Bad(p.Name, "none, self, initialize or full", v) },
-                    "seed" => s with { Seed = Long(p.Name, v) },
-                    "similarity_threshold" => s with { SimilarityThreshold = Num(p.Name, v, 0, 1) },
-                    "resolution" => s with { Resolution = Res(p.Name, v) },
-                    "fit_mode" => s with { FitMode = FitModeNames.TryParse(Str(p.Name, v), out var f) ? f : throw Bad(p.Name, "crop, fit or stretch", v) },
-                    "model_dir" => s with { ModelDir = Str(p.Name, v) is { Length: > 0 } d ? d : null },
-                    "execution_provider" => s with { ExecutionProvider = ExecutionProviderNames.TryParse(Str(p.Name, v), out var e) ? e : throw Bad(p.Name, "auto, tensorrt, cuda, directml or cpu", v) },
-                    "transition_frames" => s with { TransitionFrames = Int(p.Name, v, 0, 600) },
-                    "bypass" => s with { Bypass = v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw Bad(p.Name, "true or false", v) } },
                     "t_index_list" => s with { TIndexList = IntList(p.Name, v) },
                     "prompt_blend" => s with { PromptBlend = PromptList(p.Name, v) },
                     "seed_blend" => s with { SeedBlend = SeedList(p.Name, v) },
@@ -130,17 +103,54 @@ public sealed record EffectSettings
     private static long Long(string key, JsonElement v) =>
         v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long l) ? l : throw Bad(key, "an integer", v);
 
-    private static int Res(string key, JsonElement v)
+    // The helpers below check contract keys with the ranges generated from the schema.
+
+    private static string Text(string key, JsonElement v, int maxBytes)
     {
-        int r = Int(key, v, 0, 2048);
-        return r == 0 || (r >= 64 && r % 8 == 0) ? r : throw Bad(key, "0 (model default) or a multiple of 8 in 64..2048", v);
+        string text = Str(key, v);
+        int bytes = Encoding.UTF8.GetByteCount(text);
+        return bytes <= maxBytes ? text : throw new SettingsException(key, $"at most {maxBytes} bytes of UTF-8", $"{bytes} bytes");
     }
 
-    private static IReadOnlyList<string> StrList(string key, JsonElement v)
+    /// <summary>A path: "" means not set (null).</summary>
+    private static string? OptionalText(string key, JsonElement v, int maxBytes) => Text(key, v, maxBytes) is { Length: > 0 } t ? t : null;
+
+    private static long Integer(string key, JsonElement v, long min, long max, long step)
     {
-        if (v.ValueKind != JsonValueKind.Array) throw Bad(key, "an array of strings", v);
-        var list = new List<string>();
-        foreach (var e in v.EnumerateArray()) list.Add(e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Bad(key, "an array of strings", v));
+        string expected = step > 1 ? $"a multiple of {step} in {min}..{max}" : $"an integer in {min}..{max}";
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long l) && l >= min && l <= max && (l - min) % step == 0
+            ? l
+            : throw Bad(key, expected, v);
+    }
+
+    private static bool Boolean(string key, JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw Bad(key, "true or false", v),
+    };
+
+    /// <summary>
+    /// Strings, each either plain or as libobs' editable list stores it ({"value": "..."}): the shim sends
+    /// obs_data's JSON as it is.
+    /// </summary>
+    private static IReadOnlyList<string> TextList(string key, JsonElement v, int maxItems, int maxBytes)
+    {
+        const string Expected = "an array of strings or of {\"value\": string}";
+        if (v.ValueKind != JsonValueKind.Array) throw Bad(key, Expected, v);
+        int count = v.GetArrayLength();
+        if (count > maxItems) throw new SettingsException(key, $"at most {maxItems} entries", $"{count}");
+        var list = new List<string>(count);
+        int index = 0;
+        foreach (var e in v.EnumerateArray())
+        {
+            JsonElement text = e;
+            if (e.ValueKind == JsonValueKind.Object && !e.TryGetProperty("value", out text)) throw Bad(key, Expected, e);
+            if (text.ValueKind != JsonValueKind.String) throw Bad(key, Expected, e);
+            list.Add(Text($"{key}[{index}]", text, maxBytes));
+            index++;
+        }
+
         return list;
     }
 

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_HANG_TIMEOUT_MS    3000 /* 12 heartbeats of the host (every 250 ms) */
 #define SHUTDOWN_WAIT_MS           2000
+#define EXIT_WAIT_SLICE_MS         100 /* the grace re-checks module unload's kill point this often */
 #define DEFAULT_BACKOFF_MS         250
 #define DEFAULT_BACKOFF_MAX_MS     8000
 #define TIMING_MAX_MS              600000
@@ -34,6 +36,15 @@
 #define FRAME_READY_QUEUE_LIMIT    4096 /* no more wake-ups while this much is unsent */
 
 enum outcome { OUTCOME_STOP, OUTCOME_RESTART, OUTCOME_FAILED };
+
+_Static_assert(SFX_HOST_STATUS_JSON_MAX >= SFX_MAX_PAYLOAD, "a STATUS up to the payload limit must fit");
+
+/* One worker thread, for module unload to join. Freed only after the join. */
+struct worker_entry {
+	struct sfx_thread *thread;
+	atomic_bool done; /* the worker's last touch of its link is behind it */
+	struct worker_entry *next;
+};
 
 struct sfx_host_link {
 	/* Immutable after create. */
@@ -54,6 +65,7 @@ struct sfx_host_link {
 	struct sfx_mutex *log_lock;
 
 	atomic_bool stop;
+	atomic_int refs; /* the worker's and the owner's: the last one out frees the link */
 	atomic_bool live;
 	atomic_uint_fast64_t publish_count;
 	_Atomic uint32_t published_seq;
@@ -64,6 +76,8 @@ struct sfx_host_link {
 	struct sfx_triple_writer in_w;
 	struct sfx_triple_reader out_r;
 	uint32_t next_seq;
+	uint32_t drop_every;    /* STREAMFX_TEST_DROP_INPUT_EVERY: tests drop every Nth input (0: never) */
+	uint64_t publish_calls; /* graphics thread only */
 	uint32_t last_out_seq;
 	bool have_out;
 	bool stale_logged;
@@ -77,19 +91,29 @@ struct sfx_host_link {
 	sfx_log_fn log;
 	void *log_ctx;
 
-	/* Guarded by state_lock. */
+	/* Guarded by state_lock, which is held for memory copies only: never across I/O, a wait or a
+	 * log call, so get_status waits microseconds at most. */
 	struct sfx_host_status status;
 	char control[256];
-	char *config_json;
-	bool config_dirty;
+
+	/* Any thread -> worker by atomic exchange: configure never takes a lock. */
+	_Atomic(char *) pending_config;
+	_Atomic(char *) pending_config_error;
 
 	/* Worker only. */
+	char *config_json; /* the newest settings; every new host gets them */
+	bool config_dirty;
 	struct sfx_msg_decoder *decoder;
 	struct sfx_outbound_queue outq;
+	struct worker_entry *entry;
 };
 
 static atomic_int g_workers;
 static _Atomic(struct sfx_wake *) g_all_done;
+static _Atomic(struct sfx_mutex *) g_registry_lock;
+static struct worker_entry *g_registry; /* guarded by g_registry_lock */
+/* Set by join_all (module unload): a host still running at this time is killed, grace or not. */
+static _Atomic uint64_t g_kill_at_ns;
 
 /* ---- Small helpers ---------------------------------------------------------------------------- */
 
@@ -170,6 +194,23 @@ static int resolve_timing(struct sfx_host_link *l, int configured, const char *e
 	return (int)v;
 }
 
+/* A test knob: a count from the environment (0 when unset or invalid). */
+static int resolve_count(struct sfx_host_link *l, const char *env, int max)
+{
+	const char *text = getenv(env);
+	if (!text || !text[0])
+		return 0;
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (*end || v < 0 || v > max) {
+		link_log(l, SFX_LOG_WARNING, "%s='%s' ignored: expected an integer in 0..%d", env, text, max);
+		return 0;
+	}
+	if (v)
+		link_log(l, SFX_LOG_WARNING, "%s=%ld: dropping every %ld-th input frame (test knob)", env, v, v);
+	return (int)v;
+}
+
 static void set_error(struct sfx_host_link *l, const char *fmt, ...)
 {
 	char msg[256];
@@ -188,11 +229,14 @@ static bool stopping(struct sfx_host_link *l)
 	return atomic_load(&l->stop);
 }
 
+static void take_config_requests(struct sfx_host_link *l);
+
 /* Waits up to ms for a stop request; other wake-ups (configure, stray publishes) are absorbed. */
 static void wait_unless_stopped(struct sfx_host_link *l, int ms)
 {
 	uint64_t deadline = sfx_monotonic_ns() + (uint64_t)ms * 1000000ull;
 	while (!stopping(l)) {
+		take_config_requests(l);
 		uint64_t now = sfx_monotonic_ns();
 		if (ms >= 0 && now >= deadline)
 			return;
@@ -214,14 +258,29 @@ static bool queue_message(struct sfx_host_link *l, uint16_t type, const void *pa
 	return true;
 }
 
+/* What configure handed over: the newest settings, and a refusal to log and show. */
+static void take_config_requests(struct sfx_host_link *l)
+{
+	char *error = atomic_exchange(&l->pending_config_error, NULL);
+	if (error) {
+		set_error(l, "%s", error);
+		free(error);
+	}
+	char *json = atomic_exchange(&l->pending_config, NULL);
+	if (json) {
+		free(l->config_json);
+		l->config_json = json;
+		l->config_dirty = true;
+	}
+}
+
 static void queue_config(struct sfx_host_link *l, bool force)
 {
-	sfx_mutex_lock(l->state_lock);
+	take_config_requests(l);
 	if (l->config_json && (force || l->config_dirty)) {
 		if (queue_message(l, SFX_MSG_CONFIGURE, l->config_json, strlen(l->config_json)))
 			l->config_dirty = false;
 	}
-	sfx_mutex_unlock(l->state_lock);
 }
 
 /* ---- Session ---------------------------------------------------------------------------------- */
@@ -239,6 +298,7 @@ struct session {
 	uint64_t last_publish_count;
 	uint32_t last_heartbeat;
 	uint64_t heartbeat_moved_at;
+	bool slow_logged; /* the pending frame outlasted the hang bound (logged once per frame) */
 };
 
 /* Switches the graphics side to a clean state; only the worker calls it, no host attached. */
@@ -307,21 +367,32 @@ static bool handle_message(struct sfx_host_link *l, struct session *s, const str
 	case SFX_MSG_FRAME_DONE: {
 		struct sfx_frame_done d;
 		sfx_msg_parse_frame_done(m, &d);
+		uint64_t now = sfx_monotonic_ns();
+		uint32_t took_ms = s->pending_since ? (uint32_t)((now - s->pending_since) / 1000000) : 0;
+		if (s->slow_logged)
+			link_log(l, SFX_LOG_INFO,
+				 "host slow: its next output (made from frame %" PRIu32 ") came after %" PRIu32 " ms",
+				 d.source_sequence, took_ms);
+		s->slow_logged = false;
+		/* Done with the newest notified frame: nothing pending. Older: progress, restart the clock. */
+		s->pending_since = d.source_sequence == s->last_notified ? 0 : now;
 		sfx_mutex_lock(l->state_lock);
 		l->status.frames_received++;
+		l->status.last_frame_ms = took_ms;
+		if (took_ms > l->status.slowest_frame_ms)
+			l->status.slowest_frame_ms = took_ms;
+		l->status.frame_pending_ms = 0;
 		sfx_mutex_unlock(l->state_lock);
-		/* Done with the newest notified frame: nothing pending. Older: progress, restart the clock. */
-		s->pending_since = d.source_sequence == s->last_notified ? 0 : sfx_monotonic_ns();
 		sfx_wake_signal(l->events);
 		return true;
 	}
 	case SFX_MSG_STATUS:
+		/* The decoder checked 1..SFX_MAX_PAYLOAD bytes of JSON (which has no raw NUL): all of it
+		 * fits, so a long failure report reaches the panel whole. */
 		sfx_mutex_lock(l->state_lock);
-		if (m->length < sizeof(l->status.host_status_json))
-			memcpy(l->status.host_status_json, m->payload, (size_t)m->length + 1);
+		memcpy(l->status.host_status_json, m->payload, m->length);
+		l->status.host_status_json[m->length] = '\0';
 		sfx_mutex_unlock(l->state_lock);
-		if (m->length >= sizeof(l->status.host_status_json))
-			link_log(l, SFX_LOG_DEBUG, "host STATUS of %" PRIu32 " bytes is too long to keep", m->length);
 		sfx_wake_signal(l->events);
 		return true;
 	case SFX_MSG_LOG: {
@@ -388,6 +459,23 @@ static bool read_messages(struct sfx_host_link *l, struct session *s)
 	}
 }
 
+/* SHUTDOWN's grace: up to SHUTDOWN_WAIT_MS for the host to exit, cut short by module unload's kill
+ * point. Waited in slices because no platform wait takes both a process and an event. */
+static bool wait_host_exit(struct sfx_process *proc)
+{
+	uint64_t end = sfx_monotonic_ns() + (uint64_t)SHUTDOWN_WAIT_MS * 1000000ull;
+	for (;;) {
+		uint64_t kill_at = atomic_load(&g_kill_at_ns);
+		uint64_t limit = kill_at && kill_at < end ? kill_at : end;
+		uint64_t now = sfx_monotonic_ns();
+		if (now >= limit)
+			return !sfx_process_running(proc, NULL);
+		uint64_t left_ms = (limit - now + 999999) / 1000000;
+		if (sfx_process_wait(proc, left_ms < EXIT_WAIT_SLICE_MS ? (int)left_ms : EXIT_WAIT_SLICE_MS, NULL))
+			return true;
+	}
+}
+
 static void teardown_session(struct sfx_host_link *l, struct session *s)
 {
 	set_live(l, false);
@@ -402,10 +490,11 @@ static void teardown_session(struct sfx_host_link *l, struct session *s)
 	s->listener = NULL;
 	if (s->proc) {
 		/* A host that never connected has nobody telling it to stop: no point waiting. */
-		if (!s->hello || s->hung || !sfx_process_wait(s->proc, SHUTDOWN_WAIT_MS, NULL)) {
+		uint64_t t0 = sfx_monotonic_ns();
+		if (!s->hello || s->hung || !wait_host_exit(s->proc)) {
 			if (sfx_process_running(s->proc, NULL) && s->hello && !s->hung)
-				link_log(l, SFX_LOG_WARNING, "host did not exit within %d ms; killing it",
-					 SHUTDOWN_WAIT_MS);
+				link_log(l, SFX_LOG_WARNING, "host did not exit within %d ms of SHUTDOWN; killing it",
+					 (int)((sfx_monotonic_ns() - t0) / 1000000));
 			sfx_process_kill(s->proc);
 		}
 		sfx_process_destroy(s->proc); /* reaps */
@@ -426,6 +515,7 @@ static enum outcome accept_host(struct sfx_host_link *l, struct session *s)
 	for (;;) {
 		if (stopping(l))
 			return OUTCOME_STOP;
+		take_config_requests(l);
 		int code;
 		if (s->proc && !sfx_process_running(s->proc, &code)) {
 			char why[64];
@@ -491,6 +581,7 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 	while (!s->hello) {
 		if (stopping(l))
 			return OUTCOME_STOP;
+		take_config_requests(l);
 		uint64_t now = sfx_monotonic_ns();
 		if (now >= deadline) {
 			set_error(l, "protocol violation: HELLO expected within %d ms, found none",
@@ -574,16 +665,23 @@ static enum outcome run_session(struct sfx_host_link *l, struct session *s)
 				  l->hang_timeout_ms);
 			return OUTCOME_RESTART;
 		}
-		/* A host still loading its model (state 0) is alive by heartbeat; frame latency only
-		 * counts once it says it is ready. */
+		/* Liveness is the heartbeat alone (the host beats during loads, warm-ups and engine
+		 * builds). A pending frame never ends the session: a slow model shows its frames late.
+		 * It is logged once per frame and shown in the status. A loading host (state 0) passes
+		 * frames through; its clock starts once it says it is ready. */
 		if (atomic_load(&h->host_state) != SFX_HOST_READY && s->pending_since)
 			s->pending_since = now;
-		if (s->pending_since && now - s->pending_since > hang_ns) {
-			s->hung = true;
-			set_error(l, "host hung: no FRAME_DONE for frame %" PRIu32 " within %d ms", s->last_notified,
-				  l->hang_timeout_ms);
-			return OUTCOME_RESTART;
+		uint64_t pending_ns = s->pending_since ? now - s->pending_since : 0;
+		if (pending_ns > hang_ns && !s->slow_logged) {
+			s->slow_logged = true;
+			link_log(l, SFX_LOG_WARNING,
+				 "host slow: frame %" PRIu32 " pending for more than %d ms; its heartbeat goes on, so "
+				 "it is waited for",
+				 s->last_notified, l->hang_timeout_ms);
 		}
+		sfx_mutex_lock(l->state_lock);
+		l->status.frame_pending_ms = (uint32_t)(pending_ns / 1000000);
+		sfx_mutex_unlock(l->state_lock);
 		int code;
 		if (s->proc && !sfx_process_running(s->proc, &code)) {
 			char why[64];
@@ -606,8 +704,46 @@ static void free_link(struct sfx_host_link *l)
 	sfx_outq_free(&l->outq);
 	free(l->decoder);
 	free(l->config_json);
+	free(atomic_load(&l->pending_config));
+	free(atomic_load(&l->pending_config_error));
 	free(l->host_path);
 	free(l);
+}
+
+/* Owner and worker each let go once; whoever is last frees. (The owner's destroy still signals the
+ * wake after setting `stop`, when the worker may already have seen it and finished.) */
+static void release_link(struct sfx_host_link *l)
+{
+	if (atomic_fetch_sub(&l->refs, 1) == 1)
+		free_link(l);
+}
+
+/* With the registry lock held: joins (at once: they are done) and frees finished workers. */
+static void join_finished_locked(void)
+{
+	for (struct worker_entry **pp = &g_registry; *pp;) {
+		struct worker_entry *e = *pp;
+		if (atomic_load(&e->done)) {
+			*pp = e->next;
+			sfx_thread_join(e->thread);
+			free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
+static struct sfx_mutex *registry_lock(void)
+{
+	struct sfx_mutex *m = atomic_load(&g_registry_lock);
+	if (m)
+		return m;
+	struct sfx_mutex *fresh = sfx_mutex_create();
+	if (fresh && !atomic_compare_exchange_strong(&g_registry_lock, &m, fresh)) {
+		sfx_mutex_destroy(fresh);
+		return m;
+	}
+	return fresh;
 }
 
 static void worker_main(void *arg)
@@ -629,6 +765,9 @@ static void worker_main(void *arg)
 		if (was_stable)
 			backoff = l->backoff_ms;
 		sfx_mutex_lock(l->state_lock);
+		l->status.frame_pending_ms = 0;
+		l->status.last_frame_ms = 0;
+		l->status.slowest_frame_ms = 0;
 		l->status.restarts++;
 		l->status.restart_delay_ms = backoff;
 		l->status.restarted_at_ns = sfx_monotonic_ns();
@@ -641,9 +780,11 @@ static void worker_main(void *arg)
 		l->status.restart_delay_ms = backoff;
 		sfx_mutex_unlock(l->state_lock);
 	}
-	free_link(l);
-	/* Last touch of shared state: wait_all may return (and the module unload) right after. */
+	struct worker_entry *entry = l->entry;
+	release_link(l);
+	/* Last touches of shared state; join_all joins this thread once `done` is set. */
 	struct sfx_wake *done = atomic_load(&g_all_done);
+	atomic_store(&entry->done, true);
 	if (atomic_fetch_sub(&g_workers, 1) == 1 && done)
 		sfx_wake_signal(done);
 }
@@ -687,6 +828,7 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 	if (l->backoff_max_ms < l->backoff_ms)
 		l->backoff_max_ms = l->backoff_ms;
 	/* Below a second the host's 250 ms heartbeat could look like a hang. */
+	l->drop_every = (uint32_t)resolve_count(l, "STREAMFX_TEST_DROP_INPUT_EVERY", 1000);
 	l->hang_timeout_ms =
 	    resolve_timing(l, config->hang_timeout_ms, "STREAMFX_HANG_TIMEOUT_MS", 1000, DEFAULT_HANG_TIMEOUT_MS);
 	l->tick_ms = l->hang_timeout_ms / 4 < TICK_MAX_MS ? l->hang_timeout_ms / 4 : TICK_MAX_MS;
@@ -744,10 +886,28 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
 		if (w && !atomic_compare_exchange_strong(&g_all_done, &expected, w))
 			sfx_wake_destroy(w);
 	}
+	struct sfx_mutex *reg = registry_lock();
+	l->entry = reg ? calloc(1, sizeof(*l->entry)) : NULL;
+	if (!l->entry) {
+		link_log(l, SFX_LOG_ERROR, "host link: out of resources for the worker");
+		free_link(l);
+		return NULL;
+	}
+	struct worker_entry *entry = l->entry;
+	atomic_store(&l->refs, 2);
 	atomic_fetch_add(&g_workers, 1);
-	if (!sfx_thread_start_detached(worker_main, l)) {
+	sfx_mutex_lock(reg);
+	join_finished_locked(); /* links come and go all session: keep the list short */
+	entry->thread = sfx_thread_start(worker_main, l);
+	if (entry->thread) {
+		entry->next = g_registry;
+		g_registry = entry;
+	}
+	sfx_mutex_unlock(reg);
+	if (!entry->thread) {
 		atomic_fetch_sub(&g_workers, 1);
 		link_log(l, SFX_LOG_ERROR, "host link: cannot start the worker: %s", sfx_platform_error());
+		free(entry);
 		free_link(l);
 		return NULL;
 	}
@@ -763,7 +923,8 @@ void sfx_host_link_destroy(struct sfx_host_link *l)
 	sfx_mutex_unlock(l->log_lock);
 	atomic_store(&l->stop, true);
 	sfx_wake_signal(l->wake);
-	/* The worker frees the link: nothing may touch it after this line. */
+	/* The worker or this call frees the link, whichever comes last: nothing may touch it after. */
+	release_link(l);
 }
 
 bool sfx_host_link_wait_all(int timeout_ms)
@@ -781,6 +942,25 @@ bool sfx_host_link_wait_all(int timeout_ms)
 			return false;
 		sfx_wake_wait(done, timeout_ms < 0 ? -1 : (int)((deadline - now + 999999) / 1000000));
 	}
+}
+
+bool sfx_host_link_join_all(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	uint64_t now = sfx_monotonic_ns();
+	/* Two thirds for SHUTDOWN to work, the rest for the kill and the reap. */
+	atomic_store(&g_kill_at_ns, now + (uint64_t)timeout_ms * 2 / 3 * 1000000ull + 1);
+	bool all = sfx_host_link_wait_all(timeout_ms);
+	struct sfx_mutex *reg = atomic_load(&g_registry_lock);
+	if (reg) {
+		sfx_mutex_lock(reg);
+		join_finished_locked();
+		all = all && g_registry == NULL;
+		sfx_mutex_unlock(reg);
+	}
+	atomic_store(&g_kill_at_ns, 0);
+	return all;
 }
 
 uint8_t *sfx_host_link_input_begin(struct sfx_host_link *l, size_t *capacity)
@@ -804,6 +984,9 @@ uint32_t sfx_host_link_input_publish(struct sfx_host_link *l, uint32_t width, ui
 {
 	if (!l)
 		return 0;
+	/* Tests: drop the frame as a busy worker would (issue 13.9's check that drops count as drops). */
+	if (l->drop_every && ++l->publish_calls % l->drop_every == 0)
+		return atomic_load(&l->published_seq);
 	if (!sfx_mutex_trylock(l->region_lock))
 		return atomic_load(&l->published_seq);
 	uint32_t seq = atomic_load(&l->published_seq);
@@ -831,6 +1014,16 @@ uint32_t sfx_host_link_input_publish(struct sfx_host_link *l, uint32_t width, ui
 	sfx_mutex_unlock(l->region_lock);
 	sfx_wake_signal(l->wake);
 	return seq;
+}
+
+bool sfx_host_link_is_live(const struct sfx_host_link *l)
+{
+	return l && atomic_load(&l->live);
+}
+
+uint64_t sfx_host_link_published_count(const struct sfx_host_link *l)
+{
+	return l ? atomic_load(&l->publish_count) : 0;
 }
 
 bool sfx_host_link_output_take(struct sfx_host_link *l, struct sfx_frame_view *out)
@@ -887,20 +1080,32 @@ void sfx_host_link_configure(struct sfx_host_link *l, const char *settings_json)
 		return;
 	size_t n = strlen(settings_json);
 	if (n > SFX_MAX_PAYLOAD || !sfx_json_object_valid((const uint8_t *)settings_json, n)) {
-		set_error(l, "settings not sent: expected a JSON object of at most %u bytes, found %zu bytes%s",
-			  SFX_MAX_PAYLOAD, n, n > SFX_MAX_PAYLOAD ? "" : " that do not parse");
-		return;
+		/* The worker logs it: a log call here could wait behind OBS's log lock. */
+		char *error = malloc(256);
+		if (!error)
+			return;
+		snprintf(error, 256, "settings not sent: expected a JSON object of at most %u bytes, found %zu bytes%s",
+			 SFX_MAX_PAYLOAD, n, n > SFX_MAX_PAYLOAD ? "" : " that do not parse");
+		free(atomic_exchange(&l->pending_config_error, error));
+	} else {
+		char *copy = malloc(n + 1);
+		if (!copy)
+			return;
+		memcpy(copy, settings_json, n + 1);
+		/* An older copy the worker has not taken yet is superseded: the newest wins. */
+		free(atomic_exchange(&l->pending_config, copy));
 	}
-	char *copy = malloc(n + 1);
-	if (!copy)
-		return;
-	memcpy(copy, settings_json, n + 1);
-	sfx_mutex_lock(l->state_lock);
-	free(l->config_json);
-	l->config_json = copy;
-	l->config_dirty = true;
-	sfx_mutex_unlock(l->state_lock);
 	sfx_wake_signal(l->wake);
+}
+
+/* Everything up to the JSON, then the JSON's bytes only (it is usually far shorter than 64 KiB). */
+static void copy_status(struct sfx_host_status *out, const struct sfx_host_status *in)
+{
+	memcpy(out, in, offsetof(struct sfx_host_status, host_status_json));
+	const char *end = memchr(in->host_status_json, '\0', sizeof(in->host_status_json));
+	size_t n = end ? (size_t)(end - in->host_status_json) : sizeof(in->host_status_json) - 1;
+	memcpy(out->host_status_json, in->host_status_json, n);
+	out->host_status_json[n] = '\0';
 }
 
 void sfx_host_link_get_status(struct sfx_host_link *l, struct sfx_host_status *out)
@@ -908,9 +1113,19 @@ void sfx_host_link_get_status(struct sfx_host_link *l, struct sfx_host_status *o
 	if (!l || !out)
 		return;
 	sfx_mutex_lock(l->state_lock);
-	*out = l->status;
+	copy_status(out, &l->status);
 	sfx_mutex_unlock(l->state_lock);
 	out->frames_sent = atomic_load(&l->publish_count);
+}
+
+bool sfx_host_link_try_get_status(struct sfx_host_link *l, struct sfx_host_status *out)
+{
+	if (!l || !out || !sfx_mutex_trylock(l->state_lock))
+		return false;
+	copy_status(out, &l->status);
+	sfx_mutex_unlock(l->state_lock);
+	out->frames_sent = atomic_load(&l->publish_count);
+	return true;
 }
 
 bool sfx_host_link_wait_event(struct sfx_host_link *l, int timeout_ms)

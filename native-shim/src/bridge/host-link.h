@@ -49,8 +49,10 @@ struct sfx_host_link_config {
 	 * 1..600000, else the production default. Tests shorten them; OBS never sets them.
 	 *   restart_backoff_ms      STREAMFX_RESTART_BACKOFF_MS      first restart delay, default 250
 	 *   restart_backoff_max_ms  STREAMFX_RESTART_BACKOFF_MAX_MS  cap of the doubling, default 8000
-	 *   hang_timeout_ms         STREAMFX_HANG_TIMEOUT_MS         no heartbeat / no FRAME_DONE for
-	 *                                                            a pending frame, default 3000 */
+	 *   hang_timeout_ms         STREAMFX_HANG_TIMEOUT_MS         no heartbeat for this long = hung,
+	 *                                                            default 3000. A pending frame
+	 *                                                            never counts: a slow model is
+	 *                                                            not a hung host. */
 	int restart_backoff_ms;
 	int restart_backoff_max_ms;
 	int hang_timeout_ms;
@@ -69,6 +71,9 @@ struct sfx_frame_view {
 	const uint8_t *pixels;
 };
 
+/* The largest STATUS the shim keeps: the protocol's payload limit (SFX_MAX_PAYLOAD). */
+#define SFX_HOST_STATUS_JSON_MAX 65536u
+
 /* Status for the properties panel and the log; copied out under a lock. */
 struct sfx_host_status {
 	enum sfx_link_state state;
@@ -80,8 +85,12 @@ struct sfx_host_status {
 	uint64_t started_at_ns;   /* sfx_monotonic_ns when the last host process was started */
 	uint64_t frames_sent;
 	uint64_t frames_received;
-	char host_status_json[1024]; /* the latest STATUS payload from the host, "" if none */
+	uint32_t frame_pending_ms; /* how long the newest notified frame has waited for FRAME_DONE, 0 if none */
+	uint32_t last_frame_ms;    /* the newest FRAME_DONE's wait (since FRAME_READY or the previous one) */
+	uint32_t slowest_frame_ms; /* this session's longest such wait */
 	char last_error[256];
+	/* Last, so that a copy stops at its end: the latest STATUS payload from the host, "" if none. */
+	char host_status_json[SFX_HOST_STATUS_JSON_MAX + 1];
 };
 
 /* Creates the link and starts its worker, which spawns the host. Returns NULL on failure
@@ -93,8 +102,18 @@ struct sfx_host_link *sfx_host_link_create(const struct sfx_host_link_config *co
  * again for this link, and no [graphics] function may be called with it. */
 void sfx_host_link_destroy(struct sfx_host_link *link);
 
-/* Waits (bounded) until every destroyed link's worker has finished; for module unload. */
+/* Waits (bounded) until every destroyed link's worker has finished. */
 bool sfx_host_link_wait_all(int timeout_ms);
+
+/* For module unload, after every link was destroyed: joins every worker thread within timeout_ms.
+ * From this call on, a host that has not exited after its SHUTDOWN is killed at two thirds of the
+ * bound instead of after the 2 s grace, so a frozen host (SIGSTOP) cannot hold the unload. Returns
+ * false when a worker still runs at the bound (e.g. reaping a process the kernel cannot kill); that
+ * worker is left unjoined and the caller logs it. */
+bool sfx_host_link_join_all(int timeout_ms);
+
+/* [any thread] True while a host is connected and frames can be exchanged (a lock-free read). */
+bool sfx_host_link_is_live(const struct sfx_host_link *link);
 
 /* [graphics] Returns the input slot's pixel buffer to fill (capacity in *capacity bytes), or NULL
  * when no host is connected (then do not publish). */
@@ -107,14 +126,26 @@ uint8_t *sfx_host_link_input_begin(struct sfx_host_link *link, size_t *capacity)
 uint32_t sfx_host_link_input_publish(struct sfx_host_link *link, uint32_t width, uint32_t height, uint32_t row_bytes,
 				     enum sfx_pixel_format format, uint64_t capture_time_ns);
 
+/* [any thread] How many input frames were published since the link was created. The graphics
+ * thread compares it around input_publish to tell a published frame from a dropped one. */
+uint64_t sfx_host_link_published_count(const struct sfx_host_link *link);
+
 /* [graphics] Takes the newest output frame if one arrived since the last take. Returns false when
  * there is nothing new (or the frame failed validation, which ends the session). */
 bool sfx_host_link_output_take(struct sfx_host_link *link, struct sfx_frame_view *out);
 
-/* Queues a CONFIGURE message (UTF-8 JSON object) for the host; the newest one wins. */
+/* [graphics] Queues a CONFIGURE message (UTF-8 JSON object) for the host; the newest one wins.
+ * Lock-free: the copy is handed to the worker by an atomic exchange. Settings that are not a JSON
+ * object of at most SFX_MAX_PAYLOAD bytes are refused; the worker logs the refusal and shows it as
+ * last_error, so this call never waits for a log call. */
 void sfx_host_link_configure(struct sfx_host_link *link, const char *settings_json);
 
+/* Copies the status; may wait for the worker's short hold of the status lock (memory copies only:
+ * never held across I/O or a log call). Not for the graphics thread: try_get_status is. */
 void sfx_host_link_get_status(struct sfx_host_link *link, struct sfx_host_status *out);
+
+/* [graphics] Like get_status, but gives up (returns false, *out untouched) when the lock is busy. */
+bool sfx_host_link_try_get_status(struct sfx_host_link *link, struct sfx_host_status *out);
 
 /* "stopped", "starting", "connected", "restarting", "failed": for logs and tools. */
 const char *sfx_link_state_name(enum sfx_link_state state);

@@ -906,6 +906,40 @@ bool sfx_thread_start_detached(void (*fn)(void *arg), void *arg)
 	return true;
 }
 
+struct sfx_thread {
+	pthread_t t;
+};
+
+struct sfx_thread *sfx_thread_start(void (*fn)(void *arg), void *arg)
+{
+	struct sfx_thread *t = malloc(sizeof(*t));
+	struct thread_start *s = malloc(sizeof(*s));
+	if (!t || !s) {
+		free(t);
+		free(s);
+		set_error("out of memory");
+		return NULL;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	int r = pthread_create(&t->t, NULL, thread_main, s);
+	if (r != 0) {
+		free(s);
+		free(t);
+		set_error("pthread_create failed: %s", strerror(r));
+		return NULL;
+	}
+	return t;
+}
+
+void sfx_thread_join(struct sfx_thread *t)
+{
+	if (!t)
+		return;
+	pthread_join(t->t, NULL);
+	free(t);
+}
+
 struct sfx_mutex {
 	pthread_mutex_t m;
 };

@@ -853,6 +853,42 @@ bool sfx_thread_start_detached(void (*fn)(void *arg), void *arg)
 	return true;
 }
 
+struct sfx_thread {
+	HANDLE handle;
+};
+
+struct sfx_thread *sfx_thread_start(void (*fn)(void *arg), void *arg)
+{
+	struct sfx_thread *t = malloc(sizeof(*t));
+	struct thread_start *s = malloc(sizeof(*s));
+	if (!t || !s) {
+		free(t);
+		free(s);
+		set_error("out of memory");
+		return NULL;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	uintptr_t h = _beginthreadex(NULL, 0, thread_main, s, 0, NULL);
+	if (h == 0) {
+		free(s);
+		free(t);
+		set_error("_beginthreadex failed");
+		return NULL;
+	}
+	t->handle = (HANDLE)h;
+	return t;
+}
+
+void sfx_thread_join(struct sfx_thread *t)
+{
+	if (!t)
+		return;
+	WaitForSingleObject(t->handle, INFINITE);
+	CloseHandle(t->handle);
+	free(t);
+}
+
 struct sfx_mutex {
 	SRWLOCK lock;
 };

@@ -104,6 +104,11 @@ void sfx_process_destroy(struct sfx_process *p);
 
 /* Starts a detached thread running fn(arg). Returns false (and sets the error) on failure. */
 bool sfx_thread_start_detached(void (*fn)(void *arg), void *arg);
+/* A joinable thread (the link workers: module unload joins each one so none runs module code after
+ * it). NULL (error set) on failure; sfx_thread_join waits for the end and frees the handle. */
+struct sfx_thread;
+struct sfx_thread *sfx_thread_start(void (*fn)(void *arg), void *arg);
+void sfx_thread_join(struct sfx_thread *t);
 
 struct sfx_mutex;
 struct sfx_mutex *sfx_mutex_create(void);

@@ -35,6 +35,8 @@ public static class PipelineCommand
             GuidanceScale = 1.4f,
             Strength = 0.6,
             Resolution = Side,
+            StyleIndex = -1,
+            TransitionFrames = 0,
         };
         using var effect = new StreamDiffusionEffect(packDir, baseline with { Steps = 1, CfgType = CfgType.None });
         Console.WriteLine($"streamfx-bench: pipeline on {effect.Status.ProviderName}, pack {effect.Manifest.Name}, {Side}x{Side}");

@@ -42,7 +42,7 @@ public static class Program
             return 2;
         }
 
-        string json = $"{{\"prompt\":\"oil painting, warm light\",\"steps\":{steps},\"cfg_type\":\"{cfg}\",\"guidance_scale\":1.4,\"execution_provider\":\"{provider}\"}}";
+        string json = $"{{\"prompt\":\"oil painting, warm light\",\"steps\":{steps},\"cfg_type\":\"{cfg}\",\"guidance_scale\":1.4,\"execution_provider\":\"{provider}\",\"style_index\":-1}}";
         var settings = EffectSettings.FromJson(json);
         var load = Stopwatch.StartNew();
         using var effect = new StreamDiffusionEffect(modelDir, settings, new EffectOptions { Log = Console.WriteLine, StatusMessage = Console.WriteLine });

@@ -38,6 +38,7 @@ public sealed class DiffusionHostTests(DiffusionPacks packs) : IClassFixture<Dif
             writer.WriteStringValue("Anime: anime style, cel shading");
             writer.WriteEndArray();
             writer.WriteNumber("style_index", -1);
+            writer.WriteNumber("transition_frames", 0);
             writer.WriteNumber("strength", 0.6);
             writer.WriteNumber("steps", 1);
             writer.WriteNumber("seed", seed);

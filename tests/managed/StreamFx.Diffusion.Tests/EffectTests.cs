@@ -9,7 +9,12 @@ namespace StreamFx.Diffusion.Tests;
 [Collection("packs")]
 public class EffectTests(SyntheticPacks packs)
 {
-    private static readonly EffectSettings Cpu = new() { ExecutionProvider = ExecutionProviderKind.Cpu, Prompt = "a photo of a cat", Strength = 0.6, Steps = 1 };
+    // The 64x64 test packs, no style and no transition unless a test sets them (the contract's defaults are the panel's).
+    private static readonly EffectSettings Cpu = new()
+    {
+        ExecutionProvider = ExecutionProviderKind.Cpu, Prompt = "a photo of a cat", Strength = 0.6, Steps = 1,
+        Resolution = 64, Styles = [], StyleIndex = -1, TransitionFrames = 0,
+    };
 
     /// <summary>A w x h test frame: smooth gradients plus a moving square (t).</summary>
     internal static byte[] Frame(int w, int h, int t = 0, int rowBytes = 0)

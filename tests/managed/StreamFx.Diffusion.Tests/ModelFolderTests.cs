@@ -8,7 +8,7 @@ namespace StreamFx.Diffusion.Tests;
 [Collection("packs")]
 public class ModelFolderTests(SyntheticPacks packs)
 {
-    private static readonly EffectSettings Cpu = new() { ExecutionProvider = ExecutionProviderKind.Cpu };
+    private static readonly EffectSettings Cpu = new() { ExecutionProvider = ExecutionProviderKind.Cpu, Resolution = 64 };
 
     private static void EditManifest(string folder, Action<JsonObject> edit)
     {

@@ -28,6 +28,9 @@ public class OutputQualityTests(SyntheticPacks packs, ITestOutputHelper log)
         CfgType = CfgType.Self,
         GuidanceScale = 1.5f,
         Resolution = Size,
+        Styles = [],
+        StyleIndex = -1,
+        TransitionFrames = 0,
     };
 
     /// <summary>The default pack's options (sd-turbo, float32, [-1,1]) at the processing size.</summary>

@@ -122,7 +122,7 @@ public class ProviderChainTests(SyntheticPacks packs)
         try
         {
             using var fx = new StreamDiffusionEffect(packs.Turbo64,
-                new EffectSettings { ExecutionProvider = ExecutionProviderKind.Auto, TIndexList = [30, 45] },
+                new EffectSettings { ExecutionProvider = ExecutionProviderKind.Auto, TIndexList = [30, 45], Resolution = 64 },
                 new EffectOptions { Appender = appender, EngineCacheRoot = cache, IsWindows = false });
             Assert.Equal(ExecutionProviderKind.Cuda, fx.Status.Provider);
             Assert.Equal("tensorrt library not found (fake)", fx.Status.ProviderAttempts[0].Reason);
@@ -145,7 +145,7 @@ public class ProviderChainTests(SyntheticPacks packs)
         string cache = Path.Combine(Path.GetTempPath(), "sfx-trt-" + Guid.NewGuid().ToString("N"));
         try
         {
-            using var fx = new StreamDiffusionEffect(packs.Turbo64, new EffectSettings { ExecutionProvider = ExecutionProviderKind.TensorRt },
+            using var fx = new StreamDiffusionEffect(packs.Turbo64, new EffectSettings { ExecutionProvider = ExecutionProviderKind.TensorRt, Resolution = 64 },
                 new EffectOptions { Appender = new FakeAppender(), EngineCacheRoot = cache, StatusMessage = m => { lock (status) status.Add(m); } });
             Assert.Equal(ExecutionProviderKind.TensorRt, fx.Status.Provider);
             lock (status)
@@ -176,7 +176,7 @@ public class ProviderChainTests(SyntheticPacks packs)
         string cache = Path.Combine(Path.GetTempPath(), "sfx-trt-" + Guid.NewGuid().ToString("N"));
         try
         {
-            using var fx = new StreamDiffusionEffect(packs.Turbo64, new EffectSettings { ExecutionProvider = ExecutionProviderKind.Auto },
+            using var fx = new StreamDiffusionEffect(packs.Turbo64, new EffectSettings { ExecutionProvider = ExecutionProviderKind.Auto, Resolution = 64 },
                 new EffectOptions { EngineCacheRoot = cache });
             Assert.Equal(ExecutionProviderKind.Cpu, fx.Status.Provider);
             var attempts = fx.Status.ProviderAttempts;
