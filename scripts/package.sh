@@ -10,7 +10,7 @@
 #   streamfx-obs/bin/64bit/streamfx-host.exe ...   the win-x64 host (self-contained ReadyToRun)
 #                                                  with ONNX Runtime GPU (CUDA, TensorRT) DLLs
 #   streamfx-obs/data/obs-plugin.json              "host": {"win-x64": "bin/64bit/streamfx-host.exe"}
-#   streamfx-obs/data/locale/en-US.ini
+#   streamfx-obs/data/locale/en-US.ini, data/effects/*.effect
 #   streamfx-obs/data/models/default/...           the synthetic default pack
 # Install: extract into C:\ProgramData\obs-studio\plugins\ (README, Platforms).
 source "$(dirname "$0")/lib.sh"
@@ -37,13 +37,13 @@ models="$BUILD_DIR/models/default"
 stage="$BUILD_DIR/package/windows"
 root="$stage/streamfx-obs"
 rm -rf "$stage"
-mkdir -p "$root/bin/64bit" "$root/data/locale" "$root/data/models"
+mkdir -p "$root/bin/64bit" "$root/data/models"
 cp "$dll" "$root/bin/64bit/"
 # The host without link-time leftovers (.lib import libraries, .pdb symbols).
 cp -a "$host/." "$root/bin/64bit/"
 rm -f "$root/bin/64bit/"*.lib "$root/bin/64bit/"*.pdb
 cp obs-plugin.json "$root/data/"
-cp native-shim/data/locale/*.ini "$root/data/locale/"
+cp -a native-shim/data/. "$root/data/" # locale/*.ini, effects/*.effect
 cp -a "$models" "$root/data/models/default"
 
 zip_path="$BUILD_DIR/package/streamfx-obs-$version-windows-x64.zip"

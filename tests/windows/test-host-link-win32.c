@@ -1,7 +1,7 @@
 /* The host link's supervisor on Win32, under Wine: the same worker as on Linux driving
- * platform-win32.c against the C fake host (a missing host, a crash, a hang, a stall, restart
- * backoff doubling to its cap) and, with any host, the shim's process dying: the host sees the
- * pipe close and exits by itself.
+ * platform-win32.c against the C fake host (a missing host, a crash, a hang restarted, a stall
+ * waited for and not restarted, restart backoff doubling to its cap) and, with any host, the shim's process dying: the
+ * host sees the pipe close and exits by itself.
  *
  *   test-host-link-win32 missing-host|crash|hang|stall|backoff <fake host .exe>
  *   test-host-link-win32 shim-killed <fake or real host .exe>
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 static const char *g_host;
+static atomic_int g_slow_logs; /* "host slow: ..." lines */
 
 /* Restart bookkeeping from the log callback, which runs on the link's worker as things happen. */
 #define MAX_EVENTS 64
@@ -32,6 +33,8 @@ static struct {
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
 	(void)ctx;
+	if (strncmp(message, "host slow: ", 11) == 0)
+		atomic_fetch_add(&g_slow_logs, 1);
 	if (atomic_load(&g_trace.on)) {
 		int delay;
 		if (sscanf(message, "state: restarting the host in %d ms", &delay) == 1 &&
@@ -175,20 +178,22 @@ static void test_hang(void)
 	finish(l);
 }
 
-/* Heartbeat goes on but a pending frame is never answered: replaced too. */
+/* A host whose heartbeat goes on is alive however long a frame takes: the stalled frame is logged
+ * and shown, never a restart (a slow model must not be taken for a hung host). */
 static void test_stall(void)
 {
 	struct sfx_host_status st;
+	atomic_store(&g_slow_logs, 0);
 	struct sfx_host_link *l = make_cfg(g_host, "stall", (struct sfx_host_link_config){.hang_timeout_ms = 1000});
 	CHECK(wait_for(l, is_connected, 20000, &st));
 	CHECK(st.hang_timeout_ms == 1000);
 	CHECK(publish_one(l));
-	uint64_t t0 = sfx_monotonic_ns();
-	CHECK(wait_for(l, restarted, 10000, &st));
-	uint64_t took = sfx_monotonic_ns() - t0;
-	CHECK_MSG(took >= 990000000ull && took < 4000000000ull, "stall detected after %llu ms",
-		  (unsigned long long)(took / 1000000));
-	CHECK_CONTAINS(st.last_error, "no FRAME_DONE");
+	/* Three and a half hang bounds: any restart in that time fails. */
+	CHECK_MSG(!wait_for(l, restarted, 3500, &st), "a beating host was restarted: %s", st.last_error);
+	sfx_host_link_get_status(l, &st);
+	CHECK(st.restarts == 0 && st.state == SFX_LINK_CONNECTED);
+	CHECK_MSG(st.frame_pending_ms >= 3000, "frame_pending_ms %u", st.frame_pending_ms);
+	CHECK(atomic_load(&g_slow_logs) == 1); /* once per frame */
 	finish(l);
 }
 
