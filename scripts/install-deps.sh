@@ -10,7 +10,8 @@ packages=(
 	libobs-dev obs-studio                  # real libobs 29 to build and test against
 	libx11-dev xvfb xauth                  # headless OpenGL for libobs
 	libegl1 libegl-mesa0 libgl1-mesa-dri   # EGL + llvmpipe named outright (apt runs without recommends)
-	mingw-w64                              # compiles the Win32 platform files
+	mingw-w64                              # cross-builds the Win32 shim code, its tests and the DLL
+	wine64 wine                            # runs those tests and the win-x64 host (scripts/test-wine.sh)
 	valgrind
 )
 

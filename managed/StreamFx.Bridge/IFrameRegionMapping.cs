@@ -22,14 +22,32 @@ public static class FrameRegionName
     public const string Prefix = "streamfx-";
     public const int RandomHexLength = 32;
 
+    /// <summary>The namespace prefix the shim puts before the name on Windows (docs/protocol.md section 1).</summary>
+    public const string WindowsNamespace = @"Local\";
+
     /// <summary>
-    /// Checks a region name "/streamfx-&lt;32 hex&gt;" (the leading slash is optional) and returns it
-    /// without the slash. The check keeps a hostile argument from naming any other file.
+    /// Checks a region name as the shim passes it on this OS and returns the bare "streamfx-&lt;32 hex&gt;".
+    /// The check keeps a hostile argument from naming any other object.
     /// </summary>
-    public static string Normalize(string name)
+    public static string Normalize(string name) => Normalize(name, OperatingSystem.IsWindows());
+
+    /// <summary>
+    /// Linux: "/streamfx-&lt;32 hex&gt;" (the slash is optional). Windows: "Local\streamfx-&lt;32 hex&gt;"
+    /// (the prefix is optional; the namespace is always Local, never Global).
+    /// </summary>
+    public static string Normalize(string name, bool windows)
     {
         ArgumentNullException.ThrowIfNull(name);
-        string bare = name.StartsWith('/') ? name[1..] : name;
+        string bare = name;
+        if (windows && name.StartsWith(WindowsNamespace, StringComparison.Ordinal))
+        {
+            bare = name[WindowsNamespace.Length..];
+        }
+        else if (!windows && name.StartsWith('/'))
+        {
+            bare = name[1..];
+        }
+
         bool valid = bare.Length == Prefix.Length + RandomHexLength && bare.StartsWith(Prefix, StringComparison.Ordinal);
         for (int i = Prefix.Length; valid && i < bare.Length; i++)
         {
@@ -38,7 +56,8 @@ public static class FrameRegionName
 
         if (!valid)
         {
-            throw new ArgumentException($"region name '{name}': expected \"/{Prefix}<{RandomHexLength} hex digits>\"");
+            string expected = windows ? WindowsNamespace : "/";
+            throw new ArgumentException($"region name '{name}': expected \"{expected}{Prefix}<{RandomHexLength} hex digits>\"");
         }
 
         return bare;

@@ -30,10 +30,10 @@ public sealed unsafe class WindowsFrameRegionMapping : IFrameRegionMapping
     public long Size { get; }
     public long SizeSlack => PageSlack;
 
-    /// <summary>Opens the mapping "Local\&lt;name&gt;" read-write.</summary>
+    /// <summary>Opens the mapping "Local\streamfx-&lt;32 hex&gt;" read-write; the name may come with or without "Local\".</summary>
     public static WindowsFrameRegionMapping Open(string name)
     {
-        string mappingName = @"Local\" + FrameRegionName.Normalize(name);
+        string mappingName = FrameRegionName.WindowsNamespace + FrameRegionName.Normalize(name, windows: true);
         var file = MemoryMappedFile.OpenExisting(mappingName, MemoryMappedFileRights.ReadWrite, HandleInheritability.None);
         try
         {

@@ -14,13 +14,14 @@
  * --listen-only spawns nothing: it prints SHM=<name> and CONTROL=<address> and waits for one host.
  *
  * Soak: --max-rss-growth-kb K samples the resident memory of this process (/proc/self/statm) and of
- * the host (/proc/<pid>/status VmRSS) once the first 10% of the frames are through (warm-up) and at
- * the end, prints both, and fails when either grew by more than K KiB. --rss-every N also prints a
- * sample every N frames. --leak-kb-per-frame K (negative control of the soak check only) makes this
- * process allocate and touch K KiB per frame after the warm-up and never free it, as a leak would.
- * --wait-ready sends frames only once the host's STATUS says "ready" (a real
- * host passes frames through unchanged while its model loads); --wait-status S waits for state S
- * instead (e.g. "error" for a model that cannot load).
+ * the host (/proc/<pid>/status VmRSS; on Windows both working sets, GetProcessMemoryInfo) once the
+ * first 10% of the frames (or --warmup-frames W) are through and at the end, prints both, and fails
+ * when either grew by more than K KiB. --rss-every N also prints a sample every N frames.
+ * --leak-kb-per-frame K (negative control of the soak check only) makes this process allocate and
+ * touch K KiB per frame after the warm-up and never free it, as a leak would.
+ * --wait-ready sends frames only once the host's STATUS says "ready" (a real host passes frames
+ * through unchanged while its model loads); --wait-status S waits for state S instead (e.g. "error"
+ * for a model that cannot load).
  */
 #include "host-link.h"
 #include "link-peer.h"
@@ -40,6 +41,33 @@
 static bool g_verbose;
 static void *volatile g_leaked; /* --leak-kb-per-frame's chain */
 
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <psapi.h>
+
+/* Resident set in KiB on Windows: the working set from GetProcessMemoryInfo. */
+static long working_set_kb(HANDLE process)
+{
+	PROCESS_MEMORY_COUNTERS pmc = {.cb = sizeof(pmc)};
+	return GetProcessMemoryInfo(process, &pmc, sizeof(pmc)) ? (long)(pmc.WorkingSetSize / 1024) : -1;
+}
+
+static long rss_self_kb(void)
+{
+	return working_set_kb(GetCurrentProcess());
+}
+
+static long rss_process_kb(int64_t pid)
+{
+	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE, (DWORD)pid);
+	if (!h)
+		return -1;
+	long kb = working_set_kb(h);
+	CloseHandle(h);
+	return kb;
+}
+#else
 /* Resident set in KiB: of this process from statm (pages), of another from its status (VmRSS). */
 static long rss_self_kb(void)
 {
@@ -66,6 +94,7 @@ static long rss_process_kb(int64_t pid)
 		fclose(f);
 	return kb;
 }
+#endif
 
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
@@ -90,13 +119,13 @@ static uint8_t pattern(uint32_t x, uint32_t y, uint32_t frame, int channel)
 
 static int usage(const char *why)
 {
-	fprintf(
-	    stderr,
-	    "sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
-	    "[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
-	    "       [--configure <settings JSON sent as CONFIGURE>] [--wait-ready | --wait-status STATE]\n"
-	    "       [--max-rss-growth-kb K] [--rss-every N] [--max-restarts N] [--leak-kb-per-frame K] [--verbose]\n",
-	    why);
+	fprintf(stderr,
+		"sfx-bridge-peer: %s\nusage: sfx-bridge-peer (--host <path> | --listen-only --peer-pid <pid>) "
+		"[--frames N] [--width W --height H] [--first-sequence S] [--expect invert|identity]\n"
+		"       [--configure <settings JSON sent as CONFIGURE>] [--wait-ready | --wait-status STATE]\n"
+		"       [--max-rss-growth-kb K] [--warmup-frames W] [--rss-every N] [--max-restarts N]\n"
+		"       [--leak-kb-per-frame K] [--verbose]\n",
+		why);
 	return 2;
 }
 
@@ -126,6 +155,7 @@ int main(int argc, char **argv)
 	const char *wait_state = NULL;
 	int64_t peer_pid = 0;
 	uint32_t frames = 10, width = 64, height = 48, first_seq = 1, rss_every = 0, max_growth_kb = 0;
+	uint32_t warmup = UINT32_MAX; /* --warmup-frames; default a tenth of the frames */
 	uint32_t max_restarts = 0, leak_kb = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -162,6 +192,8 @@ int main(int argc, char **argv)
 			;
 		else if (strcmp(a, "--first-sequence") == 0 && link_peer_parse_u32(v, &first_seq))
 			;
+		else if (strcmp(a, "--warmup-frames") == 0 && link_peer_parse_u32(v, &warmup))
+			;
 		else if (strcmp(a, "--rss-every") == 0 && link_peer_parse_u32(v, &rss_every))
 			;
 		else if (strcmp(a, "--max-restarts") == 0 && link_peer_parse_u32(v, &max_restarts))
@@ -183,6 +215,8 @@ int main(int argc, char **argv)
 	if (listen_only ? !have_pid : !host)
 		return usage(listen_only ? "--listen-only needs --peer-pid (0: any process of this user)"
 					 : "--host is required");
+	if (warmup != UINT32_MAX && warmup >= frames)
+		return usage("--warmup-frames must be below --frames");
 	if (frames == 0 || width < 1 || width > SFX_MAX_DIMENSION || height < 1 || height > SFX_MAX_DIMENSION)
 		return usage("frames must be > 0 and width/height 1..8192");
 
@@ -232,7 +266,7 @@ int main(int argc, char **argv)
 	uint32_t row_bytes = width * 4;
 	long self_warm = -1, host_warm = -1, self_peak = 0, host_peak = 0;
 	int64_t host_pid = 0;
-	const uint32_t warm_frame = frames / 10;
+	const uint32_t warm_frame = warmup == UINT32_MAX ? frames / 10 : warmup;
 	for (uint32_t f = 0; ok && f < frames; f++) {
 		if ((max_growth_kb || rss_every) && (f == warm_frame || (rss_every && f % rss_every == 0))) {
 			struct sfx_host_status hs;

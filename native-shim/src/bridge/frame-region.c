@@ -65,6 +65,11 @@ static bool exchange_word_ok(uint32_t w)
 
 bool sfx_region_validate(const void *base, size_t mapped_size, char *err, size_t err_cap)
 {
+	return sfx_region_validate_mapping(base, mapped_size, SFX_REGION_MAPPED_SLACK, err, err_cap);
+}
+
+bool sfx_region_validate_mapping(const void *base, size_t mapped_size, size_t mapped_slack, char *err, size_t err_cap)
+{
 	if (!base)
 		FAIL("region: not mapped");
 	if (mapped_size < SFX_REGION_HEADER_SIZE)
@@ -91,8 +96,12 @@ bool sfx_region_validate(const void *base, size_t mapped_size, char *err, size_t
 	uint64_t total = sfx_region_total_size(h.slot_stride);
 	if (h.region_size != total)
 		FAIL("region_size: expected %" PRIu64 " (256 + 6 * slot_stride), found %" PRIu64, total, h.region_size);
-	if (h.region_size != (uint64_t)mapped_size)
-		FAIL("region_size: expected the mapped size %zu, found %" PRIu64, mapped_size, h.region_size);
+	if (h.region_size > (uint64_t)mapped_size || (uint64_t)mapped_size - h.region_size > mapped_slack) {
+		if (mapped_slack == 0)
+			FAIL("region_size: expected the mapped size %zu, found %" PRIu64, mapped_size, h.region_size);
+		FAIL("region_size: expected the mapped size %zu (within %zu bytes of page rounding), found %" PRIu64,
+		     mapped_size, mapped_slack, h.region_size);
+	}
 	/* Reserved space may carry fields of a later minor version; for 1.0 it must be zero. */
 	if (h.version_minor == SFX_PROTOCOL_MINOR) {
 		if (h.reserved0 != 0)

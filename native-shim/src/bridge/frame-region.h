@@ -23,9 +23,19 @@ uint64_t sfx_region_total_size(uint32_t slot_stride);
 bool sfx_region_init(void *base, size_t mapped_size, uint32_t max_width, uint32_t max_height, char *err,
 		     size_t err_cap);
 
-/* Checks every header field against section 2 (the host's check before it runs). On failure
- * `err` names the field, the expected and the found value. */
+/* How many bytes a mapping of the region may exceed region_size on this OS: Windows reports a view
+ * rounded up to whole pages (VirtualQuery), POSIX the exact object size (docs/protocol.md 5.2). */
+#ifdef _WIN32
+#define SFX_REGION_MAPPED_SLACK 4095u
+#else
+#define SFX_REGION_MAPPED_SLACK 0u
+#endif
+
+/* Checks every header field against section 2 (the host's check before it runs), with this OS's
+ * mapped-size slack. On failure `err` names the field, the expected and the found value. */
 bool sfx_region_validate(const void *base, size_t mapped_size, char *err, size_t err_cap);
+/* The same with an explicit slack: region_size <= mapped_size <= region_size + mapped_slack. */
+bool sfx_region_validate_mapping(const void *base, size_t mapped_size, size_t mapped_slack, char *err, size_t err_cap);
 
 /* Puts both exchange words back to their initial state and clears host_state/host_heartbeat, for
  * a new host session. Only call while no host is attached. */

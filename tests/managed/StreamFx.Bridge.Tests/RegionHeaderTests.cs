@@ -142,6 +142,28 @@ public sealed class RegionHeaderTests
     }
 
     [Fact]
+    public void WindowsRegionNameAsTheShimPassesItIsAccepted()
+    {
+        // platform-win32.c hands the host "Local\streamfx-<32 hex>" (docs/protocol.md section 1).
+        const string bare = "streamfx-0123456789abcdef0123456789abcdef";
+        Assert.Equal(bare, FrameRegionName.Normalize(@"Local\" + bare, windows: true));
+        Assert.Equal(bare, FrameRegionName.Normalize(bare, windows: true));
+    }
+
+    [Theory]
+    [InlineData(@"Global\streamfx-0123456789abcdef0123456789abcdef", true)]
+    [InlineData(@"Local\..\streamfx-0123456789abcdef0123456789abcdef", true)]
+    [InlineData(@"local\streamfx-0123456789abcdef0123456789abcdef", true)]
+    [InlineData("/streamfx-0123456789abcdef0123456789abcdef", true)]
+    [InlineData(@"Local\streamfx-0123456789abcdef0123456789abcdef", false)]
+    public void RegionNamesOfTheOtherOsOrNamespaceAreRefused(string name, bool windows)
+    {
+        var e = Assert.Throws<ArgumentException>(() => FrameRegionName.Normalize(name, windows));
+        Assert.Contains(name, e.Message);
+        Assert.Contains(windows ? @"expected ""Local\streamfx-" : @"expected ""/streamfx-", e.Message);
+    }
+
+    [Fact]
     public void MissingRegionIsAClearError()
     {
         var e = Assert.Throws<FileNotFoundException>(() => FrameRegion.Open(ShimRegion.NewName()));
