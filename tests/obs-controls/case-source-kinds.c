@@ -296,12 +296,21 @@ static bool take_filtered(obs_source_t *filter, struct screenshots *shots)
 
 enum expectation { EXPECT_INVERTED, EXPECT_UNCHANGED };
 
+/* What the output must show where the source is transparent. */
+enum transparent_rule {
+	TRANSPARENT_UNCHECKED,  /* the source has no transparent area */
+	TRANSPARENT_BACKGROUND, /* the alpha rule: the background shows through */
+	TRANSPARENT_WHITE,      /* source_alpha off: opaque, the inverted transparent black */
+};
+
 /* Checks the filtered screenshot over the source's rectangle against the unfiltered ones. */
 static bool compare_kind(const char *kind, const struct screenshots *shots, uint32_t w, uint32_t h,
-			 enum expectation expect, const struct kind_limits *limits, bool expect_transparent)
+			 enum expectation expect, const struct kind_limits *limits, enum transparent_rule rule)
 {
 	const uint32_t fw = session_width();
 	const uint8_t bg[3] = {BG_B, BG_G, BG_R};
+	static const uint8_t white[3] = {255, 255, 255};
+	const uint8_t *want_transparent = rule == TRANSPARENT_WHITE ? white : bg;
 	uint64_t opaque = 0, transparent = 0, partial = 0, outliers = 0, transparent_outliers = 0;
 	double sum_opaque = 0.0, sum_transparent = 0.0;
 	for (uint32_t y = 0; y < h; y++)
@@ -326,7 +335,7 @@ static bool compare_kind(const char *kind, const struct screenshots *shots, uint
 				transparent++;
 				int d_max = 0;
 				for (int c = 0; c < 3; c++) {
-					int d = abs((int)out[c] - bg[c]);
+					int d = abs((int)out[c] - want_transparent[c]);
 					sum_transparent += d;
 					d_max = d > d_max ? d : d_max;
 				}
@@ -341,7 +350,7 @@ static bool compare_kind(const char *kind, const struct screenshots *shots, uint
 	const double t_mean = transparent ? sum_transparent / ((double)transparent * 3) : 0.0;
 	const double t_share = transparent ? (double)transparent_outliers / (double)transparent : 0.0;
 	printf("  %s (%ux%u): %llu opaque px: mean |out-expected| %.2f, %.3f%% off by >%d; %llu transparent px: mean "
-	       "|out-background| %.2f, %.3f%% off by >%d; %llu partly transparent (not checked)\n",
+	       "|out-expected| %.2f, %.3f%% off by >%d; %llu partly transparent (not checked)\n",
 	       kind, w, h, (unsigned long long)opaque, mean, outlier_share * 100.0, OUTLIER_DIFF,
 	       (unsigned long long)transparent, t_mean, t_share * 100.0, OUTLIER_DIFF, (unsigned long long)partial);
 	CHECK(opaque >= (uint64_t)w * h / 20, "%s: only %llu opaque pixels: the source did not draw", kind,
@@ -351,14 +360,14 @@ static bool compare_kind(const char *kind, const struct screenshots *shots, uint
 	      "(limit %.3f%%)",
 	      kind, expect == EXPECT_INVERTED ? "inverted" : "unchanged", mean, limits->opaque_mean,
 	      outlier_share * 100.0, OUTLIER_DIFF, limits->opaque_share * 100.0);
-	if (expect_transparent) {
+	if (rule != TRANSPARENT_UNCHECKED) {
 		CHECK(transparent >= (uint64_t)w * h / 20, "%s: expected transparent areas, found %llu pixels", kind,
 		      (unsigned long long)transparent);
 		CHECK(t_mean <= limits->transparent_mean && t_share <= limits->transparent_share,
-		      "%s: transparent areas of the source are not transparent in the output: mean difference from the "
-		      "background %.2f (limit %.2f), %.3f%% of pixels off by >%d (limit %.3f%%)",
-		      kind, t_mean, limits->transparent_mean, t_share * 100.0, OUTLIER_DIFF,
-		      limits->transparent_share * 100.0);
+		      "%s: transparent areas of the source are not %s in the output: mean difference %.2f (limit "
+		      "%.2f), %.3f%% of pixels off by >%d (limit %.3f%%)",
+		      kind, rule == TRANSPARENT_WHITE ? "opaque white (source_alpha off)" : "transparent", t_mean,
+		      limits->transparent_mean, t_share * 100.0, OUTLIER_DIFF, limits->transparent_share * 100.0);
 	}
 	return true;
 }
@@ -396,7 +405,7 @@ static void append_filter_name(obs_source_t *parent, obs_source_t *child, void *
 /* One kind: stage it, screenshot it plain, add the invert filter (after `before`, if given), and
  * compare. `filter_target` is what the filter goes on (the source itself, or a scene). */
 static bool run_kind(const struct case_options *o, const char *kind, obs_source_t *source, obs_source_t *filter_target,
-		     const char *filter_json, const struct kind_limits *limits, bool expect_transparent, int ours,
+		     const char *filter_json, const struct kind_limits *limits, enum transparent_rule rule, int ours,
 		     int move_up)
 {
 	if (host_unusable) {
@@ -435,7 +444,7 @@ static bool run_kind(const struct case_options *o, const char *kind, obs_source_
 		ok = take_filtered(filters[i], &shots);
 	ok = ok && compare_kind(kind, &shots, w < session_width() ? w : session_width(),
 				h < session_height() ? h : session_height(),
-				ours % 2 ? EXPECT_INVERTED : EXPECT_UNCHANGED, limits, expect_transparent);
+				ours % 2 ? EXPECT_INVERTED : EXPECT_UNCHANGED, limits, rule);
 	if (!ok && shots.filtered) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/source-kind-%s.png", o->work_dir, kind);
@@ -461,7 +470,20 @@ static bool kind_image(const struct case_options *o, const char *png)
 	dstr_printf(&json, "{\"file\":\"%s\"}", png);
 	obs_source_t *image = create_from_json("image_source", "kind image", json.array);
 	dstr_free(&json);
-	bool ok = image && run_kind(o, "image_source", image, image, "\"resolution\":256", &exact, true, 1, 0);
+	bool ok = image &&
+		  run_kind(o, "image_source", image, image, "\"resolution\":256", &exact, TRANSPARENT_BACKGROUND, 1, 0);
+	obs_source_release(image);
+	return ok;
+}
+
+static bool kind_image_alpha_off(const struct case_options *o, const char *png)
+{
+	struct dstr json = {0};
+	dstr_printf(&json, "{\"file\":\"%s\"}", png);
+	obs_source_t *image = create_from_json("image_source", "kind image alpha off", json.array);
+	dstr_free(&json);
+	bool ok = image && run_kind(o, "image_source, source_alpha off", image, image,
+				    "\"resolution\":256,\"source_alpha\":false", &exact, TRANSPARENT_WHITE, 1, 0);
 	obs_source_release(image);
 	return ok;
 }
@@ -470,7 +492,8 @@ static bool kind_color(const struct case_options *o)
 {
 	obs_source_t *color =
 	    create_from_json("color_source_v3", "kind colour", "{\"color\":4281558783,\"width\":256,\"height\":256}");
-	bool ok = color && run_kind(o, "color_source_v3", color, color, "\"resolution\":256", &exact, false, 1, 0);
+	bool ok = color && run_kind(o, "color_source_v3", color, color, "\"resolution\":256", &exact,
+				    TRANSPARENT_UNCHECKED, 1, 0);
 	obs_source_release(color);
 	return ok;
 }
@@ -485,7 +508,7 @@ static bool kind_text(const struct case_options *o)
 	    "\"color1\":4294967295,\"color2\":4294967295,\"outline\":false,\"drop_shadow\":false,"
 	    "\"custom_width\":640,\"word_wrap\":false}");
 	bool ok = text && run_kind(o, "text_ft2_source_v2", text, text, "\"resolution\":640,\"fit_mode\":\"fit\"",
-				   &resampled, true, 1, 0);
+				   &resampled, TRANSPARENT_BACKGROUND, 1, 0);
 	obs_source_release(text);
 	return ok;
 }
@@ -498,7 +521,8 @@ static bool kind_media(const struct case_options *o, const char *video)
 		    video);
 	obs_source_t *media = create_from_json("ffmpeg_source", "kind media", json.array);
 	dstr_free(&json);
-	bool ok = media && run_kind(o, "ffmpeg_source", media, media, "\"resolution\":256", &exact, false, 1, 0);
+	bool ok = media &&
+		  run_kind(o, "ffmpeg_source", media, media, "\"resolution\":256", &exact, TRANSPARENT_UNCHECKED, 1, 0);
 	obs_source_release(media);
 	return ok;
 }
@@ -514,7 +538,7 @@ static bool kind_scene(const struct case_options *o, const char *png)
 	bool ok = inner && image && obs_scene_add(inner, image);
 	obs_source_t *scene_source = inner ? obs_scene_get_source(inner) : NULL;
 	ok = ok && run_kind(o, "scene", scene_source, scene_source, "\"resolution\":640,\"fit_mode\":\"fit\"", &exact,
-			    true, 1, 0);
+			    TRANSPARENT_BACKGROUND, 1, 0);
 	obs_source_release(image);
 	obs_scene_release(inner);
 	return ok;
@@ -531,7 +555,7 @@ static bool kind_image_after_color_correction(const struct case_options *o, cons
 	bool ok = image && cc;
 	if (ok)
 		obs_source_filter_add(image, cc);
-	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, true, ours, 0);
+	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, TRANSPARENT_BACKGROUND, ours, 0);
 	if (image && cc)
 		obs_source_filter_remove(image, cc);
 	obs_source_release(cc);
@@ -545,7 +569,8 @@ static bool kind_linear(const struct case_options *o, const char *space, const c
 	dstr_printf(&json, "{\"width\":256,\"height\":256,\"space\":\"%s\"}", space);
 	obs_source_t *linear = create_from_json(LINEAR_SOURCE_ID, kind, json.array);
 	dstr_free(&json);
-	bool ok = linear && run_kind(o, kind, linear, linear, "\"resolution\":256", &exact, false, 1, 0);
+	bool ok =
+	    linear && run_kind(o, kind, linear, linear, "\"resolution\":256", &exact, TRANSPARENT_UNCHECKED, 1, 0);
 	obs_source_release(linear);
 	return ok;
 }
@@ -567,7 +592,7 @@ static bool kind_ours_in_chain(const struct case_options *o, const char *png, bo
 		obs_source_filter_add(image, before);
 	if (ok)
 		obs_source_filter_add(image, after);
-	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, true, 1, 1);
+	ok = ok && run_kind(o, kind, image, image, "\"resolution\":256", &exact, TRANSPARENT_BACKGROUND, 1, 1);
 	if (image && before)
 		obs_source_filter_remove(image, before);
 	if (image && after)
@@ -595,6 +620,7 @@ bool case_source_kinds(const struct case_options *o)
 	/* Every kind runs even after a failure, so one run names every kind that is wrong. */
 	bool ok = true;
 	ok = kind_image(o, png) && ok;
+	ok = kind_image_alpha_off(o, png) && ok;
 	ok = kind_color(o) && ok;
 	ok = kind_text(o) && ok;
 	ok = kind_media(o, video) && ok;
