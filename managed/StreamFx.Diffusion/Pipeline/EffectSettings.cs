@@ -43,6 +43,8 @@ public sealed record EffectSettings
     public int Resolution { get; init; }
     public FitMode FitMode { get; init; } = FitMode.Crop;
     public string? ModelDir { get; init; }
+    /// <summary>Folder to take the autoencoder from (e.g. a TAESD export); null = the model's own.</summary>
+    public string? VaeDir { get; init; }
     public ExecutionProviderKind ExecutionProvider { get; init; } = ExecutionProviderKind.Auto;
     public int TransitionFrames { get; init; }
     public bool Bypass { get; init; }
@@ -102,6 +104,7 @@ public sealed record EffectSettings
                     "resolution" => s with { Resolution = Res(p.Name, v) },
                     "fit_mode" => s with { FitMode = FitModeNames.TryParse(Str(p.Name, v), out var f) ? f : throw Bad(p.Name, "crop, fit or stretch", v) },
                     "model_dir" => s with { ModelDir = Str(p.Name, v) is { Length: > 0 } d ? d : null },
+                    "vae_dir" => s with { VaeDir = Str(p.Name, v) is { Length: > 0 } vd ? vd : null },
                     "execution_provider" => s with { ExecutionProvider = ExecutionProviderNames.TryParse(Str(p.Name, v), out var e) ? e : throw Bad(p.Name, "auto, tensorrt, cuda, directml or cpu", v) },
                     "transition_frames" => s with { TransitionFrames = Int(p.Name, v, 0, 600) },
                     "bypass" => s with { Bypass = v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw Bad(p.Name, "true or false", v) } },

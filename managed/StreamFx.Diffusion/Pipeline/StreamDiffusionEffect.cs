@@ -61,7 +61,7 @@ public sealed class StreamDiffusionEffect : IDisposable
     {
         options ??= new EffectOptions();
         _settings = settings ?? new EffectSettings();
-        _manifest = DiffusionManifest.Load(modelFolder);
+        _manifest = DiffusionManifest.Load(modelFolder, _settings.VaeDir);
         _tokenizer = LoadTokenizer(_manifest);
         _resolution = _settings.Resolution > 0 ? _settings.Resolution : _manifest.Resolution;
         _sessions = DiffusionSessions.Load(_manifest, new SessionLoadOptions
@@ -122,6 +122,7 @@ public sealed class StreamDiffusionEffect : IDisposable
     {
         if (settings.ExecutionProvider != _settings.ExecutionProvider
             || (settings.ModelDir is { } dir && Path.GetFullPath(dir) != _manifest.Folder)
+            || (settings.VaeDir ?? "") != (_manifest.VaeDirSetting ?? "")
             // TensorRT profiles are built for one size: another size needs new engines.
             || (_sessions.Provider == ExecutionProviderKind.TensorRt && (settings.Resolution > 0 ? settings.Resolution : _manifest.Resolution) != _resolution))
             return ConfigureOutcome.ReloadRequired;
@@ -238,6 +239,7 @@ public sealed class StreamDiffusionEffect : IDisposable
         else if (noiseChanged)
             _denoiser!.SetInitNoise(MakeNoise(s, tIndex.Length));
         _denoiser!.SetGuidance(s.CfgType, s.GuidanceScale, s.Delta);
+        _unet!.SetGuidanceScale(s.GuidanceScale);
         _unet!.Prepare(_denoiser.UnetBatch);
 
         _skip.Threshold = s.SimilarityThreshold;
@@ -304,12 +306,10 @@ public sealed class StreamDiffusionEffect : IDisposable
         _resolution = resolution;
         _latentSide = resolution / _manifest.VaeScaleFactor;
         _latentLength = _manifest.LatentChannels * _latentSide * _latentSide;
-        var f = DiffusionContracts.Float(_manifest);
-        long[] image = [1, 3, resolution, resolution];
-        long[] latent = [1, _manifest.LatentChannels, _latentSide, _latentSide];
-        _encoder = new AutoencoderStage(_sessions.VaeEncoder, _runOptions, f, DiffusionContracts.Sample, image, DiffusionContracts.LatentSample, latent);
-        _decoder = new AutoencoderStage(_sessions.VaeDecoder, _runOptions, f, DiffusionContracts.LatentSample, latent, DiffusionContracts.Sample, image);
+        _encoder = AutoencoderStage.Encoder(_sessions.VaeEncoder, _runOptions, _manifest, resolution);
+        _decoder = AutoencoderStage.Decoder(_sessions.VaeDecoder, _runOptions, _manifest, resolution);
         var unet = new UnetStage(_sessions.Unet, _runOptions, _manifest, _latentSide, _latentSide);
+        unet.SetGuidanceScale(_settings.GuidanceScale);
         _unet = unet;
         if (_hasCond) unet.SetEmbeddings(_cond, _uncond);
         _image = new float[3 * resolution * resolution];
