@@ -135,7 +135,7 @@ public sealed class OnnxSignature
             {
                 (int field, int wire) = Tag(end);
                 if (field == 1 && wire == 2) name = Text(Length(end));
-                else if (field == 2 && wire == 2) type = TypeProto(stream.Position + Length(end), dims);
+                else if (field == 2 && wire == 2) type = TypeProto(End(end), dims);
                 else Skip(wire, end);
             }
             return new OnnxTensorInfo(name, type, dims.ToArray());
@@ -149,12 +149,12 @@ public sealed class OnnxSignature
                 (int field, int wire) = Tag(end);
                 if (field == 1 && wire == 2)
                 {
-                    long tensorEnd = stream.Position + Length(end);
+                    long tensorEnd = End(end);
                     while (stream.Position < tensorEnd)
                     {
                         (int f, int w) = Tag(tensorEnd);
                         if (f == 1 && w == 0) type = (TensorElementType)(int)Varint(tensorEnd);
-                        else if (f == 2 && w == 2) Shape(stream.Position + Length(tensorEnd), dims);
+                        else if (f == 2 && w == 2) Shape(End(tensorEnd), dims);
                         else Skip(w, tensorEnd);
                     }
                 }
@@ -170,7 +170,7 @@ public sealed class OnnxSignature
                 (int field, int wire) = Tag(end);
                 if (field == 1 && wire == 2)
                 {
-                    long dimEnd = stream.Position + Length(end);
+                    long dimEnd = End(end);
                     long value = -1;
                     while (stream.Position < dimEnd)
                     {
@@ -200,6 +200,13 @@ public sealed class OnnxSignature
             if (field == 0 || field > int.MaxValue || wire is 3 or 4 or 6 or 7)
                 throw new ModelFolderException(path, "file", "an ONNX (protobuf) file", $"bad field tag 0x{tag:x} at byte {at}");
             return ((int)field, wire);
+        }
+
+        /// <summary>Reads a length prefix; returns where that field ends (the prefix must be read before the position is taken).</summary>
+        private long End(long end)
+        {
+            long length = Length(end);
+            return stream.Position + length;
         }
 
         public long Length(long end)

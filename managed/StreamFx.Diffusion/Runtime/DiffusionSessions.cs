@@ -187,8 +187,12 @@ public sealed class DiffusionSessions : IDisposable
     /// </summary>
     private static bool NeedsCuda(string path, OnnxRuntimeException e)
     {
-        bool noKernel = e.Message.Contains("Could not find an implementation", StringComparison.Ordinal)
-            || e.Message.Contains("NOT_IMPLEMENTED", StringComparison.Ordinal);
+        // ORT 1.31 says "[ErrorCode:NotImplemented] Failed to find kernel for com.microsoft.BiasAdd(1) ..."; older
+        // versions "Could not find an implementation for ...".
+        bool noKernel = e.Message.Contains("NotImplemented", StringComparison.Ordinal)
+            || e.Message.Contains("NOT_IMPLEMENTED", StringComparison.Ordinal)
+            || e.Message.Contains("Failed to find kernel", StringComparison.Ordinal)
+            || e.Message.Contains("Could not find an implementation", StringComparison.Ordinal);
         if (!noKernel) return false;
         try { return OnnxSignature.Read(path).HasFloat16Io; }
         catch (ModelFolderException) { return false; }
