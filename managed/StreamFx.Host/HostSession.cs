@@ -452,6 +452,7 @@ public sealed class HostSession : IDisposable
             Skipped = report.Skipped,
             ElapsedSeconds = _load?.ElapsedSeconds,
             Progress = _load?.Progress,
+            ModelInfo = report.ModelInfo,
         };
     }
 

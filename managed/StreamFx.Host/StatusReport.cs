@@ -8,7 +8,8 @@ namespace StreamFx.Host;
 /// <summary>
 /// The STATUS message's JSON object (docs/protocol.md section 5); absent fields are left out.
 /// Beyond the protocol's fields: providers_tried, stages (ms per pipeline stage of the last frame),
-/// skipped (frames the similarity filter skipped), and while loading elapsed_s and progress. Text
+/// skipped (frames the similarity filter skipped), while loading elapsed_s and progress, and model_info
+/// (what the loader derived from a stream-diffusion folder: layout, element types, scale, pad id). Text
 /// fields are cut so the message stays far below the 65536-byte payload limit.
 /// </summary>
 public readonly record struct StatusReport(string State, string Provider, string? Model, double? Fps, double? LatencyMs, string? Error)
@@ -21,6 +22,7 @@ public readonly record struct StatusReport(string State, string Provider, string
     public long? Skipped { get; init; }
     public double? ElapsedSeconds { get; init; }
     public string? Progress { get; init; }
+    public string? ModelInfo { get; init; }
 
     public string ToJson()
     {
@@ -65,6 +67,7 @@ public readonly record struct StatusReport(string State, string Provider, string
             }
 
             WriteText(writer, "progress", Progress, MaxTextLength);
+            WriteText(writer, "model_info", ModelInfo, MaxErrorLength);
             writer.WriteEndObject();
         }
 

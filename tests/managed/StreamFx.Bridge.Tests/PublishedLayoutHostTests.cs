@@ -129,6 +129,16 @@ public sealed class PublishedLayoutHostTests(PublishedLayoutPacks packs) : IClas
         await shim.SendAsync(ControlMessage.Configure(Settings(model, vae)));
         JsonElement ready = await shim.ReadStatusAsync("ready");
         Assert.Equal(layout, ready.GetProperty("model").GetString());
+        // STATUS carries what was derived from the folder.
+        string info = ready.GetProperty("model_info").GetString()!;
+        Assert.Contains("layout: diffusers ONNX", info);
+        Assert.Contains(layout switch
+        {
+            "onnxruntime-sd-turbo" => "unet: float16, timestep float16, timestep_cond no",
+            "tensorstack" => "unet: float32, timestep float32, timestep_cond no",
+            _ => "unet: float32, timestep int64, timestep_cond 256, external weights",
+        }, info);
+        Assert.Contains(vaeLayout is null ? "vae: model's own" : "(no config.json: TAESD)", info);
 
         byte[] input = Picture();
         byte[] cat = await FrameAsync(shim, 1, input);
