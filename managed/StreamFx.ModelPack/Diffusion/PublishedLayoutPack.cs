@@ -74,16 +74,16 @@ public static class PublishedLayoutPack
         PackLayout.TensorStack => baseline with
         {
             Family = ModelFamily.SdTurbo, TensorType = OnnxElementType.Float, WeightType = OnnxElementType.Float16, TimestepType = OnnxElementType.Float,
-            InputIdsType = OnnxElementType.Int32, ImageRangeSigned = true, LatentScale = 0.18215f, SamplingEncoder = true, TimestepCondWidth = 0, CudaOnly = false,
+            InputIdsType = OnnxElementType.Int32, ImageRangeSigned = true, LatentScale = 0.18215f, SamplingEncoder = true, TimestepCondWidth = 0,
         },
         PackLayout.Taesd => baseline with
         {
-            TensorType = OnnxElementType.Float, WeightType = null, ImageRangeSigned = true, LatentScale = 1f, SamplingEncoder = false, CudaOnly = false,
+            TensorType = OnnxElementType.Float, WeightType = null, ImageRangeSigned = true, LatentScale = 1f, SamplingEncoder = false,
         },
         PackLayout.LcmOnnx => baseline with
         {
             Family = ModelFamily.Sd15Lcm, TensorType = OnnxElementType.Float, WeightType = null, TimestepType = OnnxElementType.Int64,
-            InputIdsType = OnnxElementType.Int32, ImageRangeSigned = true, LatentScale = 0.18215f, SamplingEncoder = true, TimestepCondWidth = 256, CudaOnly = false,
+            InputIdsType = OnnxElementType.Int32, ImageRangeSigned = true, LatentScale = 0.18215f, SamplingEncoder = true, TimestepCondWidth = 256,
         },
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, null),
     };
