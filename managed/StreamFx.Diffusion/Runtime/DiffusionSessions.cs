@@ -50,7 +50,6 @@ public sealed class DiffusionSessions : IDisposable
             if (!File.Exists(p)) throw new ModelFolderException(p, "file", "present", "missing");
         // What was derived from the folder, so a streamer can see why a model runs as it does.
         foreach (string fact in m.Facts) o.Log?.Invoke($"model '{m.Name}': {fact}");
-        if (m.Facts.FirstOrDefault(f => f.StartsWith("unet:", StringComparison.Ordinal)) is { } unetFact) o.Status?.Invoke(unetFact);
         var chain = new ExecutionProviderChain(o.IsWindows, o.Log);
         var selection = chain.Select(o.Provider, kind => CreateAll(m, paths, kind, o));
         var sessions = new DiffusionSessions(selection.Value, selection.Provider, selection.Attempts);
