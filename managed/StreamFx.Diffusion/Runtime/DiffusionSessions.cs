@@ -104,7 +104,9 @@ public sealed class DiffusionSessions : IDisposable
         string cacheFolder = "";
         if (kind == ExecutionProviderKind.TensorRt)
         {
-            string key = TensorRtCache.Key(m.Name, TensorRtCache.ModelFingerprint(m.Folder), TensorRtCache.GpuIdentity(),
+            // A vae_dir autoencoder is part of what the engines were built from.
+            string fingerprint = TensorRtCache.ModelFingerprint(m.Folder) + (m.VaeFolder.Length > 0 && m.VaeFolder != m.Folder ? "vae_dir\n" + TensorRtCache.ModelFingerprint(m.VaeFolder) : "");
+            string key = TensorRtCache.Key(m.Name, fingerprint, TensorRtCache.GpuIdentity(),
                 "ort " + OrtEnv.Instance().GetVersionString() + "; res " + (o.Resolution > 0 ? o.Resolution : m.Resolution));
             cacheFolder = Path.Combine(o.EngineCacheRoot ?? TensorRtCache.UserCacheRoot(), key);
             Directory.CreateDirectory(cacheFolder);
