@@ -29,6 +29,8 @@ regenerate() { # name, generator arguments...
 }
 regenerate default pack
 regenerate invert image-effect --effect invert
+# Published folder layouts (no manifest.json; docs/models.md "Published layouts"): the host loads them as downloaded.
+for layout in onnxruntime-sd-turbo tensorstack taesd lcm-onnx; do regenerate "layout-$layout" pack --layout "$layout"; done
 
 log "building the C shim, tests and harness (CMake)"
 cmake -S . -B "$BUILD_DIR/cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMFX_HOST_PATH="$HOST_PATH" \

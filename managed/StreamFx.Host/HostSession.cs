@@ -628,6 +628,7 @@ public sealed class HostSession : IDisposable
             ElapsedSeconds = live?.ElapsedSeconds,
             Progress = live?.Progress,
             Note = SpeedNote(processing, report),
+            ModelInfo = report.ModelInfo,
         };
     }
 

@@ -5,10 +5,10 @@ using StreamFx.Host.Effects;
 
 namespace StreamFx.Host;
 
-/// <summary>What decides whether a CONFIGURE needs a new effect: the folder and the execution provider.</summary>
-public readonly record struct LoadKey(string? ModelDir, ExecutionProviderKind Provider)
+/// <summary>What decides whether a CONFIGURE needs a new effect: the folder, the execution provider and the vae_dir.</summary>
+public readonly record struct LoadKey(string? ModelDir, ExecutionProviderKind Provider, string? VaeDir = null)
 {
-    public static LoadKey For(EffectSettings settings) => new(settings.ModelDir, settings.ExecutionProvider);
+    public static LoadKey For(EffectSettings settings) => new(settings.ModelDir, settings.ExecutionProvider, settings.VaeDir);
 }
 
 /// <summary>

@@ -8,8 +8,9 @@ namespace StreamFx.Host;
 /// <summary>
 /// The STATUS message's JSON object (docs/protocol.md section 5); absent fields are left out.
 /// Beyond the protocol's fields: providers_tried, stages (ms per pipeline stage of the last frame),
-/// skipped (frames the similarity filter skipped), note (how slow a slow model is), and while loading
-/// elapsed_s and progress. Text
+/// skipped (frames the similarity filter skipped), note (how slow a slow model is), while loading
+/// elapsed_s and progress, and model_info (what the loader derived from a stream-diffusion folder:
+/// layout, element types, scale, pad id). Text
 /// fields are cut with a visible "…[truncated N chars]" marker so the whole message stays under the
 /// 65536-byte payload limit even when every character needs a 6-byte JSON escape.
 /// </summary>
@@ -23,6 +24,7 @@ public readonly record struct StatusReport(string State, string Provider, string
     public long? Skipped { get; init; }
     public double? ElapsedSeconds { get; init; }
     public string? Progress { get; init; }
+    public string? ModelInfo { get; init; }
 
     /// <summary>How slow the model is, with advice past a bound (e.g. "4.2 s per frame on cpu: ..."); null when fast enough.</summary>
     public string? Note { get; init; }
@@ -71,6 +73,7 @@ public readonly record struct StatusReport(string State, string Provider, string
 
             WriteText(writer, "progress", Progress, MaxTextLength);
             WriteText(writer, "note", Note, MaxTextLength);
+            WriteText(writer, "model_info", ModelInfo, MaxErrorLength);
             writer.WriteEndObject();
         }
 

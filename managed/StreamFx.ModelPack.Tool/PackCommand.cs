@@ -11,14 +11,34 @@ public static class PackCommand
     {
         string folder = options.Required("out");
         PackOptions pack;
+        PackLayout layout;
         try
         {
+            layout = PublishedLayoutPack.Parse(options.Optional("layout") ?? "manifest");
+            if (layout is not PackLayout.Manifest)
+            {
+                // A published layout fixes these: its files must look exactly like the download.
+                foreach (string fixedByLayout in new[] { "family", "dtype", "timestep", "input-ids", "image-range" })
+                {
+                    if (options.Optional(fixedByLayout) is not null)
+                    {
+                        throw new ArgumentException($"--{fixedByLayout}: fixed by --layout {PublishedLayoutPack.Name(layout)}; leave it out");
+                    }
+                }
+            }
+
+            bool cudaOnly = (options.Optional("cuda-only") ?? "false") switch
+            {
+                "true" => true,
+                "false" => false,
+                string other => throw new ArgumentException($"--cuda-only: expected true or false, found '{other}'"),
+            };
             pack = new PackOptions
             {
                 Family = PackOptions.ParseFamily(options.Optional("family") ?? "sd-turbo"),
                 Resolution = options.Int("resolution", 512),
                 TensorType = PackOptions.ParseElementType("--dtype", options.Optional("dtype") ?? "float32", OnnxElementType.Float, OnnxElementType.Float16),
-                TimestepType = PackOptions.ParseElementType("--timestep", options.Optional("timestep") ?? "int64", OnnxElementType.Int64, OnnxElementType.Float),
+                TimestepType = PackOptions.ParseElementType("--timestep", options.Optional("timestep") ?? "int64", OnnxElementType.Int64, OnnxElementType.Float, OnnxElementType.Float16),
                 InputIdsType = PackOptions.ParseElementType("--input-ids", options.Optional("input-ids") ?? "int64", OnnxElementType.Int64, OnnxElementType.Int32),
                 ImageRangeSigned = (options.Optional("image-range") ?? "[-1,1]") switch
                 {
@@ -33,8 +53,10 @@ public static class PackCommand
                     "cost" => PackVariant.Cost,
                     string other => throw new ArgumentException($"--variant: expected default or cost, found '{other}'"),
                 },
+                CudaOnly = cudaOnly,
             };
             options.RejectUnknown();
+            pack = PublishedLayoutPack.OptionsFor(layout, pack);
             pack.Validate();
         }
         catch (ArgumentException e)
@@ -43,8 +65,8 @@ public static class PackCommand
         }
 
         var clock = Stopwatch.StartNew();
-        Console.Out.WriteLine($"writing {pack.Name} to {Path.GetFullPath(folder)}");
-        StreamDiffusionPack.Write(folder, pack, Console.Out);
+        Console.Out.WriteLine($"writing {(layout == PackLayout.Manifest ? pack.Name : PublishedLayoutPack.Name(layout) + " layout")} to {Path.GetFullPath(folder)}");
+        PublishedLayoutPack.Write(folder, layout, pack, Console.Out);
         Console.Out.WriteLine($"done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         return 0;
     }

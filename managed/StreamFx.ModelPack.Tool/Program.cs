@@ -9,9 +9,14 @@ public static class Program
         usage:
           streamfx-modelpack image-effect --effect identity|invert --out <folder>
           streamfx-modelpack pack --out <folder> [--family sd-turbo|sd15-lcm] [--resolution N]
-                                  [--dtype float32|float16] [--timestep int64|float32]
+                                  [--dtype float32|float16] [--timestep int64|float32|float16]
                                   [--input-ids int64|int32] [--image-range [-1,1]|[0,1]]
                                   [--seed S] [--variant default|cost]
+                                  [--layout manifest|onnxruntime-sd-turbo|tensorstack|taesd|lcm-onnx]
+                                  [--cuda-only true|false]
+          --layout other than manifest writes a published folder layout (no manifest.json) and fixes
+          family, dtype, timestep, input-ids and image-range; --cuda-only true (onnxruntime-sd-turbo only)
+          adds a float16 contrib op (BiasAdd) the CPU provider cannot run.
         """;
 
     public static int Main(string[] args)

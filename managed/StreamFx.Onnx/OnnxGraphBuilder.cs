@@ -13,6 +13,7 @@ public sealed class OnnxGraphBuilder
     private readonly List<Node> _nodes = [];
     private readonly HashSet<string> _defined = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _nameCounters = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _domains = new(StringComparer.Ordinal);
 
     public OnnxGraphBuilder(string name)
     {
@@ -52,7 +53,14 @@ public sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
-    public void AddNode(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes)
+    public void AddNode(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes) =>
+        AddDomainNode(string.Empty, opType, inputs, outputs, attributes);
+
+    /// <summary>Operator-set domains other than the default one that nodes use (each needs an opset import, version 1).</summary>
+    public IReadOnlyCollection<string> Domains => _domains;
+
+    /// <summary>A node from another operator set, e.g. ONNX Runtime's "com.microsoft" contrib ops.</summary>
+    public void AddDomainNode(string domain, string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(opType);
         foreach (string input in inputs)
@@ -69,7 +77,12 @@ public sealed class OnnxGraphBuilder
             Define(output);
         }
 
-        _nodes.Add(new Node(UniqueName(opType), opType, [.. inputs], [.. outputs], attributes));
+        if (domain.Length != 0)
+        {
+            _domains.Add(domain);
+        }
+
+        _nodes.Add(new Node(UniqueName(opType), opType, [.. inputs], [.. outputs], attributes, domain));
     }
 
     /// <summary>Adds a node with one output, named automatically from the op type; returns that name.</summary>
@@ -95,7 +108,10 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
-    internal void WriteTo(ProtoWriter w)
+    internal void WriteTo(ProtoWriter w) => WriteTo(w, null);
+
+    /// <summary>Writes the GraphProto; initializers of at least <see cref="ExternalData.MinBytes"/> go to <paramref name="external"/> when given.</summary>
+    internal void WriteTo(ProtoWriter w, ExternalData? external)
     {
         // GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12.
         foreach (Node node in _nodes)
@@ -109,7 +125,15 @@ public sealed class OnnxGraphBuilder
         foreach (OnnxTensor tensor in _initializers)
         {
             var tw = new ProtoWriter(tensor.RawData.Length + 64);
-            tensor.WriteTo(tw);
+            if (external is not null && tensor.RawData.Length >= external.MinBytes)
+            {
+                tensor.WriteExternalTo(tw, external.Location, external.Append(tensor.RawData));
+            }
+            else
+            {
+                tensor.WriteTo(tw);
+            }
+
             w.WriteMessage(5, tw);
         }
 
@@ -169,7 +193,7 @@ public sealed class OnnxGraphBuilder
         }
     }
 
-    private sealed record Node(string Name, string OpType, string[] Inputs, string[] Outputs, OnnxAttribute[] Attributes)
+    private sealed record Node(string Name, string OpType, string[] Inputs, string[] Outputs, OnnxAttribute[] Attributes, string Domain)
     {
         public void WriteTo(ProtoWriter w)
         {
@@ -186,6 +210,11 @@ public sealed class OnnxGraphBuilder
 
             w.WriteString(3, Name);
             w.WriteString(4, OpType);
+            if (Domain.Length != 0)
+            {
+                // NodeProto.domain = 7.
+                w.WriteString(7, Domain);
+            }
             foreach (OnnxAttribute attribute in Attributes)
             {
                 var aw = new ProtoWriter();

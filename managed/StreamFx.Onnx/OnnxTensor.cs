@@ -99,6 +99,30 @@ public sealed class OnnxTensor
 
     public OnnxTensor WithName(string name) => new(name, ElementType, _dims, _raw);
 
+    /// <summary>
+    /// Writes the TensorProto with its bytes in <paramref name="sideFile"/> instead of raw_data (ONNX external
+    /// data: data_location = 14 EXTERNAL, external_data = 13 entries location/offset/length).
+    /// </summary>
+    internal void WriteExternalTo(ProtoWriter w, string location, long offset)
+    {
+        foreach (long d in _dims)
+        {
+            w.WriteInt64(1, d);
+        }
+
+        w.WriteInt32(2, (int)ElementType);
+        w.WriteString(8, Name);
+        foreach ((string key, string value) in new[] { ("location", location), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", _raw.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+        {
+            var entry = new ProtoWriter(64);
+            entry.WriteString(1, key);
+            entry.WriteString(2, value);
+            w.WriteMessage(13, entry);
+        }
+
+        w.WriteInt32(14, 1);
+    }
+
     internal void WriteTo(ProtoWriter w)
     {
         // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.

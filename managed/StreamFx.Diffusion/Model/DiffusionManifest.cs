@@ -1,14 +1,18 @@
 using System.Text.Json;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace StreamFx.Diffusion.Model;
 
 public enum ImageRange { MinusOneToOne, ZeroToOne }
 public enum TensorDtype { Float32, Float16 }
-public enum TimestepDtype { Int64, Float32 }
+public enum TimestepDtype { Int64, Float32, Float16 }
 public enum InputIdsDtype { Int64, Int32 }
 
-/// <summary>manifest.json of a "stream-diffusion" model folder (docs/models.md), parsed and validated.</summary>
-public sealed class DiffusionManifest
+/// <summary>
+/// What the pipeline needs to know about a "stream-diffusion" model folder: from its manifest.json (our own
+/// packs) or, without one, derived from a published diffusers ONNX layout (<see cref="PublishedLayout"/>).
+/// </summary>
+public sealed record DiffusionManifest
 {
     public const string FileName = "manifest.json";
     public const string Kind = "stream-diffusion";
@@ -39,6 +43,27 @@ public sealed class DiffusionManifest
     public required string VaeDecoderPath { get; init; }
     public bool Synthetic { get; init; }
 
+    // Element types per model. manifest.json sets them from tensor_dtype/timestep_dtype/input_ids_dtype; a
+    // published folder has them read from each ONNX file (a TAESD from vae_dir may differ from the UNet).
+    public required TensorElementType InputIdsType { get; init; }
+    public required TensorElementType TextHiddenType { get; init; }
+    public required TensorElementType UnetFloatType { get; init; }
+    public required TensorElementType UnetTimestepType { get; init; }
+    public required TensorElementType VaeEncoderType { get; init; }
+    public required TensorElementType VaeDecoderType { get; init; }
+    /// <summary>Width of the UNet's timestep_cond input (LCM guidance embedding); 0 when it declares none.</summary>
+    public int TimestepCondWidth { get; init; }
+    /// <summary>The VAE encoder output the pipeline reads: latent_sample, or latent_parameters (mean and log-variance; the mean is used).</summary>
+    public string VaeEncoderOutput { get; init; } = DiffusionContracts.LatentSample;
+    /// <summary>Folder the autoencoder came from (the model folder unless vae_dir named another).</summary>
+    public string VaeFolder { get; init; } = "";
+    /// <summary>The vae_dir this was loaded with, as given (null: the model's own autoencoder).</summary>
+    public string? VaeDirSetting { get; init; }
+    /// <summary>"manifest.json" or "diffusers-onnx".</summary>
+    public string Layout { get; init; } = FileName;
+    /// <summary>Derived facts, one line each ("unet: float16, timestep float16, timestep_cond no"), for STATUS and the log.</summary>
+    public IReadOnlyList<string> Facts { get; init; } = [];
+
     public string TokenizerFolder => Path.Combine(Folder, "tokenizer");
 
     /// <summary>True when the folder's manifest.json says kind "stream-diffusion" (no other checks; use <see cref="Load"/> for those).</summary>
@@ -58,12 +83,22 @@ public sealed class DiffusionManifest
         }
     }
 
-    public static DiffusionManifest Load(string folder)
+    /// <summary>
+    /// Loads a model folder: its manifest.json when there is one, otherwise the published diffusers ONNX layout
+    /// (model_index.json and the component folders). <paramref name="vaeFolder"/> (vae_dir) takes the
+    /// autoencoder from another folder, e.g. a TAESD export.
+    /// </summary>
+    public static DiffusionManifest Load(string folder, string? vaeFolder = null)
     {
         folder = Path.GetFullPath(folder);
-        string path = Path.Combine(folder, FileName);
         if (!Directory.Exists(folder)) throw new ModelFolderException(folder, "model folder", "an existing folder", "nothing at that path");
-        if (!System.IO.File.Exists(path)) throw new ModelFolderException(path, "file", "present", "missing");
+        var m = System.IO.File.Exists(Path.Combine(folder, FileName)) ? LoadManifest(folder) : PublishedLayout.Read(folder);
+        return string.IsNullOrWhiteSpace(vaeFolder) ? m : PublishedLayout.WithVae(m, vaeFolder);
+    }
+
+    private static DiffusionManifest LoadManifest(string folder)
+    {
+        string path = Path.Combine(folder, FileName);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path)); }
         catch (JsonException e) { throw new ModelFolderException(path, "json", "valid JSON", e.Message); }
@@ -88,7 +123,12 @@ public sealed class DiffusionManifest
             if (!(latentScale > 0)) throw new ModelFolderException(path, "field \"latent_scale\"", "a positive number", latentScale.ToString());
             var range = r.OneOf("image_range", "[-1,1]", "[0,1]") == "[0,1]" ? ImageRange.ZeroToOne : ImageRange.MinusOneToOne;
             var tensor = r.OneOf("tensor_dtype", "float32", "float16") == "float16" ? TensorDtype.Float16 : TensorDtype.Float32;
-            var timestep = r.OneOf("timestep_dtype", "int64", "float32") == "float32" ? TimestepDtype.Float32 : TimestepDtype.Int64;
+            var timestep = r.OneOf("timestep_dtype", "int64", "float32", "float16") switch
+            {
+                "float32" => TimestepDtype.Float32,
+                "float16" => TimestepDtype.Float16,
+                _ => TimestepDtype.Int64,
+            };
             var ids = r.OptionalOneOf("input_ids_dtype", "int64", "int32") == "int32" ? InputIdsDtype.Int32 : InputIdsDtype.Int64;
             int hidden = r.Int("text_hidden_size", hiddenDefault);
             if (hidden != 768 && hidden != 1024) throw new ModelFolderException(path, "field \"text_hidden_size\"", "768 or 1024", hidden.ToString());
@@ -126,8 +166,30 @@ public sealed class DiffusionManifest
                 ve = mr.String("vae_encoder", ve);
                 vd = mr.String("vae_decoder", vd);
             }
+            var floatType = tensor == TensorDtype.Float16 ? TensorElementType.Float16 : TensorElementType.Float;
+            var timestepType = timestep switch
+            {
+                TimestepDtype.Float32 => TensorElementType.Float,
+                TimestepDtype.Float16 => TensorElementType.Float16,
+                _ => TensorElementType.Int64,
+            };
+            var idsType = ids == InputIdsDtype.Int32 ? TensorElementType.Int32 : TensorElementType.Int64;
+            int timestepCond = r.Int("timestep_cond_dim", 0);
+            if (timestepCond < 0 || timestepCond > 4096) throw new ModelFolderException(path, "field \"timestep_cond_dim\"", "0 (none) or a width up to 4096", timestepCond.ToString());
             return new DiffusionManifest
             {
+                InputIdsType = idsType,
+                TextHiddenType = floatType,
+                UnetFloatType = floatType,
+                UnetTimestepType = timestepType,
+                VaeEncoderType = floatType,
+                VaeDecoderType = floatType,
+                TimestepCondWidth = timestepCond,
+                VaeFolder = folder,
+                Layout = FileName,
+                Facts = [$"layout: {FileName}", $"text_encoder: input_ids {OnnxSignature.TypeName(idsType)}, {OnnxSignature.TypeName(floatType)}, hidden {hidden}",
+                    $"unet: {OnnxSignature.TypeName(floatType)}, timestep {OnnxSignature.TypeName(timestepType)}, timestep_cond {(timestepCond > 0 ? timestepCond.ToString() : "no")}",
+                    $"vae: {OnnxSignature.TypeName(floatType)}, scale {latentScale:0.#####}, images {(range == ImageRange.ZeroToOne ? "[0,1]" : "[-1,1]")}"],
                 Folder = folder,
                 Name = r.String("name", Path.GetFileName(folder)),
                 Family = family,

@@ -15,6 +15,18 @@ public sealed class ModelFolderException : Exception
         Found = found;
     }
 
+    private ModelFolderException(string file, string message, string found, Exception? inner)
+        : base($"{file}: {message} ({found})", inner)
+    {
+        File = file;
+        Subject = "execution provider";
+        Expected = message;
+        Found = found;
+    }
+
+    /// <summary>A model that is fine but cannot run on the providers available here: "&lt;file&gt;: &lt;message&gt; (&lt;runtime's words&gt;)".</summary>
+    public static ModelFolderException NeedsProvider(string file, string message, string found, Exception? inner = null) => new(file, message, found, inner);
+
     public string File { get; }
     public string Subject { get; }
     public string Expected { get; }

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using StreamFx.Diffusion.Guidance;
 using StreamFx.Diffusion.Model;
 using StreamFx.Diffusion.Streaming;
 
@@ -41,9 +42,8 @@ internal sealed class TextEncoderStage : IDisposable
 
     public TextEncoderStage(InferenceSession session, DiffusionManifest m, RunOptions runOptions)
     {
-        var idType = m.InputIdsDtype == InputIdsDtype.Int32 ? TensorElementType.Int32 : TensorElementType.Int64;
-        _ids = new TensorBuffer(idType, [1, m.MaxLength]);
-        _hidden = new TensorBuffer(DiffusionContracts.Float(m), [1, m.MaxLength, m.TextHiddenSize]);
+        _ids = new TensorBuffer(m.InputIdsType, [1, m.MaxLength]);
+        _hidden = new TensorBuffer(m.TextHiddenType, [1, m.MaxLength, m.TextHiddenSize]);
         _run = new BoundRun(session, runOptions, [(DiffusionContracts.InputIds, _ids)], [(DiffusionContracts.LastHiddenState, _hidden)]);
         EmbeddingLength = m.MaxLength * m.TextHiddenSize;
     }
@@ -75,6 +75,24 @@ internal sealed class AutoencoderStage : IDisposable
         _run = new BoundRun(session, runOptions, [(inName, _in)], [(outName, _out)]);
     }
 
+    /// <summary>
+    /// The VAE encoder at batch 1: image [1,3,r,r] to the declared output, latent_sample [1,4,h,w] or
+    /// latent_parameters [1,8,h,w] whose first 4 channels (read by <see cref="Run"/>) are the mean.
+    /// </summary>
+    public static AutoencoderStage Encoder(InferenceSession session, RunOptions runOptions, DiffusionManifest m, int resolution)
+    {
+        int side = resolution / m.VaeScaleFactor;
+        return new AutoencoderStage(session, runOptions, m.VaeEncoderType, DiffusionContracts.Sample, [1, 3, resolution, resolution],
+            m.VaeEncoderOutput, [1, DiffusionContracts.EncoderOutputChannels(m), side, side]);
+    }
+
+    public static AutoencoderStage Decoder(InferenceSession session, RunOptions runOptions, DiffusionManifest m, int resolution)
+    {
+        int side = resolution / m.VaeScaleFactor;
+        return new AutoencoderStage(session, runOptions, m.VaeDecoderType, DiffusionContracts.LatentSample, [1, m.LatentChannels, side, side],
+            DiffusionContracts.Sample, [1, 3, resolution, resolution]);
+    }
+
     public long Calls { get; private set; }
 
     public void Run(ReadOnlySpan<float> input, Span<float> output)
@@ -94,8 +112,10 @@ internal sealed class AutoencoderStage : IDisposable
 /// </summary>
 internal sealed class UnetStage : INoisePredictor, IDisposable
 {
-    private sealed class Slot(BoundRun run, TensorBuffer sample, TensorBuffer timestep, TensorBuffer hidden, TensorBuffer noise)
+    private sealed class Slot(BoundRun run, TensorBuffer sample, TensorBuffer timestep, TensorBuffer hidden, TensorBuffer noise, TensorBuffer? cond)
     {
+        public TensorBuffer? Cond { get; } = cond;
+        public float FilledGuidance = float.NaN;
         public BoundRun Run { get; } = run;
         public TensorBuffer Sample { get; } = sample;
         public TensorBuffer Timestep { get; } = timestep;
@@ -111,6 +131,8 @@ internal sealed class UnetStage : INoisePredictor, IDisposable
     private readonly int _latentHeight, _latentWidth;
     private readonly Dictionary<int, Slot> _slots = new();
     private readonly float[] _cond, _uncond;
+    private readonly float[] _guidanceEmbedding;
+    private float _guidanceScale = 1f;
     private long _version;
 
     public UnetStage(InferenceSession session, RunOptions runOptions, DiffusionManifest m, int latentHeight, int latentWidth)
@@ -122,6 +144,8 @@ internal sealed class UnetStage : INoisePredictor, IDisposable
         _latentWidth = latentWidth;
         _cond = new float[m.MaxLength * m.TextHiddenSize];
         _uncond = new float[_cond.Length];
+        _guidanceEmbedding = new float[m.TimestepCondWidth];
+        GuidanceEmbedding.Fill(_guidanceScale, _guidanceEmbedding);
     }
 
     public long Calls { get; private set; }
@@ -132,6 +156,17 @@ internal sealed class UnetStage : INoisePredictor, IDisposable
         cond.CopyTo(_cond);
         uncond.CopyTo(_uncond);
         _version++;
+    }
+
+    /// <summary>
+    /// The guidance scale an LCM-distilled UNet's timestep_cond embeds (see <see cref="GuidanceEmbedding"/>);
+    /// no effect on a UNet without that input.
+    /// </summary>
+    public void SetGuidanceScale(float guidanceScale)
+    {
+        if (_guidanceEmbedding.Length == 0 || guidanceScale == _guidanceScale) return;
+        _guidanceScale = guidanceScale;
+        GuidanceEmbedding.Fill(guidanceScale, _guidanceEmbedding);
     }
 
     /// <summary>Creates the bound run for a batch size ahead of time (so the first frame allocates nothing new).</summary>
@@ -150,6 +185,11 @@ internal sealed class UnetStage : INoisePredictor, IDisposable
             slot.FilledVersion = _version;
             slot.FilledLead = uncondLeading;
         }
+        if (slot.Cond is { } cond && slot.FilledGuidance != _guidanceScale)
+        {
+            for (int i = 0; i < batch; i++) cond.Write(_guidanceEmbedding, i * _guidanceEmbedding.Length);
+            slot.FilledGuidance = _guidanceScale;
+        }
         slot.Run.Run();
         Calls++;
         LastBatch = batch;
@@ -159,17 +199,18 @@ internal sealed class UnetStage : INoisePredictor, IDisposable
     private Slot GetSlot(int batch)
     {
         if (_slots.TryGetValue(batch, out var slot)) return slot;
-        var f = DiffusionContracts.Float(_m);
-        var tsType = _m.TimestepDtype == TimestepDtype.Float32 ? TensorElementType.Float : TensorElementType.Int64;
+        var f = _m.UnetFloatType;
         long[] latent = [batch, _m.LatentChannels, _latentHeight, _latentWidth];
         var sample = new TensorBuffer(f, latent);
-        var timestep = new TensorBuffer(tsType, [batch]);
+        var timestep = new TensorBuffer(_m.UnetTimestepType, [batch]);
         var hidden = new TensorBuffer(f, [batch, _m.MaxLength, _m.TextHiddenSize]);
         var noise = new TensorBuffer(f, latent);
-        var run = new BoundRun(_session, _runOptions,
-            [(DiffusionContracts.Sample, sample), (DiffusionContracts.Timestep, timestep), (DiffusionContracts.EncoderHiddenStates, hidden)],
-            [(DiffusionContracts.OutSample, noise)]);
-        slot = new Slot(run, sample, timestep, hidden, noise);
+        var cond = _m.TimestepCondWidth > 0 ? new TensorBuffer(f, [batch, _m.TimestepCondWidth]) : null;
+        (string, TensorBuffer)[] inputs = cond is null
+            ? [(DiffusionContracts.Sample, sample), (DiffusionContracts.Timestep, timestep), (DiffusionContracts.EncoderHiddenStates, hidden)]
+            : [(DiffusionContracts.Sample, sample), (DiffusionContracts.Timestep, timestep), (DiffusionContracts.EncoderHiddenStates, hidden), (DiffusionContracts.TimestepCond, cond)];
+        var run = new BoundRun(_session, _runOptions, inputs, [(DiffusionContracts.OutSample, noise)]);
+        slot = new Slot(run, sample, timestep, hidden, noise, cond);
         _slots[batch] = slot;
         return slot;
     }

@@ -70,7 +70,7 @@ public sealed class StreamDiffusionEffect : IDisposable
         options ??= new EffectOptions();
         options.Cancellation.ThrowIfCancellationRequested();
         _settings = settings ?? new EffectSettings();
-        _manifest = DiffusionManifest.Load(modelFolder);
+        _manifest = DiffusionManifest.Load(modelFolder, _settings.VaeDir);
         _tokenizer = LoadTokenizer(_manifest);
         _resolution = _settings.Resolution > 0 ? _settings.Resolution : _manifest.Resolution;
         _sessions = DiffusionSessions.Load(_manifest, new SessionLoadOptions
@@ -132,6 +132,7 @@ public sealed class StreamDiffusionEffect : IDisposable
     {
         if (settings.ExecutionProvider != _settings.ExecutionProvider
             || (settings.ModelDir is { } dir && Path.GetFullPath(dir) != _manifest.Folder)
+            || (settings.VaeDir ?? "") != (_manifest.VaeDirSetting ?? "")
             // TensorRT profiles are built for one size: another size needs new engines.
             || (_sessions.Provider == ExecutionProviderKind.TensorRt && (settings.Resolution > 0 ? settings.Resolution : _manifest.Resolution) != _resolution))
             return ConfigureOutcome.ReloadRequired;
@@ -306,6 +307,7 @@ public sealed class StreamDiffusionEffect : IDisposable
         else if (noise is not null)
             _denoiser!.SetInitNoise(noise);
         _denoiser!.SetGuidance(s.CfgType, s.GuidanceScale, s.Delta);
+        _unet!.SetGuidanceScale(s.GuidanceScale);
 
         _skip.Threshold = s.SimilarityThreshold;
         _skip.MaxSkipFrames = s.MaxSkipFrames;
@@ -394,14 +396,11 @@ public sealed class StreamDiffusionEffect : IDisposable
         public static ResolutionStages Create(DiffusionSessions sessions, RunOptions runOptions, DiffusionManifest manifest, int resolution)
         {
             int latentSide = resolution / manifest.VaeScaleFactor;
-            var f = DiffusionContracts.Float(manifest);
-            long[] image = [1, 3, resolution, resolution];
-            long[] latent = [1, manifest.LatentChannels, latentSide, latentSide];
             AutoencoderStage? encoder = null, decoder = null;
             try
             {
-                encoder = new AutoencoderStage(sessions.VaeEncoder, runOptions, f, DiffusionContracts.Sample, image, DiffusionContracts.LatentSample, latent);
-                decoder = new AutoencoderStage(sessions.VaeDecoder, runOptions, f, DiffusionContracts.LatentSample, latent, DiffusionContracts.Sample, image);
+                encoder = AutoencoderStage.Encoder(sessions.VaeEncoder, runOptions, manifest, resolution);
+                decoder = AutoencoderStage.Decoder(sessions.VaeDecoder, runOptions, manifest, resolution);
                 var unet = new UnetStage(sessions.Unet, runOptions, manifest, latentSide, latentSide);
                 return new ResolutionStages(resolution, latentSide, manifest.LatentChannels * latentSide * latentSide, encoder, decoder, unet);
             }

@@ -48,6 +48,8 @@ public sealed class DiffusionSessions : IDisposable
         string[] paths = [m.TextEncoderPath, m.UnetPath, m.VaeEncoderPath, m.VaeDecoderPath];
         foreach (var p in paths)
             if (!File.Exists(p)) throw new ModelFolderException(p, "file", "present", "missing");
+        // What was derived from the folder, so a streamer can see why a model runs as it does.
+        foreach (string fact in m.Facts) o.Log?.Invoke($"model '{m.Name}': {fact}");
         var chain = new ExecutionProviderChain(o.IsWindows, o.Log);
         var selection = chain.Select(o.Provider, kind => CreateAll(m, paths, kind, o));
         var sessions = new DiffusionSessions(selection.Value, selection.Provider, selection.Attempts);
@@ -78,14 +80,18 @@ public sealed class DiffusionSessions : IDisposable
         long r = o.Resolution > 0 ? o.Resolution : m.Resolution;
         long lr = r / m.VaeScaleFactor, c = m.LatentChannels, t = m.MaxLength, h = m.TextHiddenSize;
         long opt = Math.Max(1, o.OptUnetBatch), max = Math.Max(opt, o.MaxUnetBatch);
+        var unet = new List<ProfileShape>
+        {
+            new(DiffusionContracts.Sample, [1, c, lr, lr], [opt, c, lr, lr], [max, c, lr, lr]),
+            new(DiffusionContracts.Timestep, [1], [opt], [max]),
+            new(DiffusionContracts.EncoderHiddenStates, [1, t, h], [opt, t, h], [max, t, h]),
+        };
+        long w = m.TimestepCondWidth;
+        if (w > 0) unet.Add(new(DiffusionContracts.TimestepCond, [1, w], [opt, w], [max, w]));
         return
         [
             [new(DiffusionContracts.InputIds, [1, t], [1, t], [1, t])],
-            [
-                new(DiffusionContracts.Sample, [1, c, lr, lr], [opt, c, lr, lr], [max, c, lr, lr]),
-                new(DiffusionContracts.Timestep, [1], [opt], [max]),
-                new(DiffusionContracts.EncoderHiddenStates, [1, t, h], [opt, t, h], [max, t, h]),
-            ],
+            unet,
             [new(DiffusionContracts.Sample, [1, 3, r, r], [1, 3, r, r], [1, 3, r, r])],
             [new(DiffusionContracts.LatentSample, [1, c, lr, lr], [1, c, lr, lr], [1, c, lr, lr])],
         ];
@@ -98,7 +104,9 @@ public sealed class DiffusionSessions : IDisposable
         string cacheFolder = "";
         if (kind == ExecutionProviderKind.TensorRt)
         {
-            string key = TensorRtCache.Key(m.Name, TensorRtCache.ModelFingerprint(m.Folder), TensorRtCache.GpuIdentity(),
+            // A vae_dir autoencoder is part of what the engines were built from.
+            string fingerprint = TensorRtCache.ModelFingerprint(m.Folder) + (m.VaeFolder.Length > 0 && m.VaeFolder != m.Folder ? "vae_dir\n" + TensorRtCache.ModelFingerprint(m.VaeFolder) : "");
+            string key = TensorRtCache.Key(m.Name, fingerprint, TensorRtCache.GpuIdentity(),
                 "ort " + OrtEnv.Instance().GetVersionString() + "; res " + (o.Resolution > 0 ? o.Resolution : m.Resolution));
             cacheFolder = Path.Combine(o.EngineCacheRoot ?? TensorRtCache.UserCacheRoot(), key);
             Directory.CreateDirectory(cacheFolder);
@@ -146,6 +154,10 @@ public sealed class DiffusionSessions : IDisposable
                 {
                     sessions.Add(new InferenceSession(paths[i], options));
                 }
+                catch (OnnxRuntimeException e) when (kind == ExecutionProviderKind.Cpu && NeedsCuda(paths[i], e))
+                {
+                    throw ModelFolderException.NeedsProvider(paths[i], CudaOnlyMessage, FirstLine(e.Message), e);
+                }
                 catch (OnnxRuntimeException e) when (kind == ExecutionProviderKind.Cpu)
                 {
                     throw new ModelFolderException(paths[i], $"{names[i]} model", "a model ONNX Runtime can load", FirstLine(e.Message), e);
@@ -165,6 +177,26 @@ public sealed class DiffusionSessions : IDisposable
             foreach (var s in sessions) s.Dispose();
             throw;
         }
+    }
+
+    /// <summary>STATUS text for a float16 CUDA export on a machine where only the CPU provider could be used.</summary>
+    public const string CudaOnlyMessage = "this model needs the CUDA provider (float16 CUDA export); the CPU provider cannot run it";
+
+    /// <summary>
+    /// A float16-I/O model whose graph has nodes without a CPU kernel: what Olive's CUDA exports (fused
+    /// float16 contrib ops, float16 convolutions) give on the CPU provider. Named as such, not as a broken file.
+    /// </summary>
+    private static bool NeedsCuda(string path, OnnxRuntimeException e)
+    {
+        // ORT 1.31 says "[ErrorCode:NotImplemented] Failed to find kernel for com.microsoft.BiasAdd(1) ..."; older
+        // versions "Could not find an implementation for ...".
+        bool noKernel = e.Message.Contains("NotImplemented", StringComparison.Ordinal)
+            || e.Message.Contains("NOT_IMPLEMENTED", StringComparison.Ordinal)
+            || e.Message.Contains("Failed to find kernel", StringComparison.Ordinal)
+            || e.Message.Contains("Could not find an implementation", StringComparison.Ordinal);
+        if (!noKernel) return false;
+        try { return OnnxSignature.Read(path).HasFloat16Io; }
+        catch (ModelFolderException) { return false; }
     }
 
     private static string FirstLine(string m)

@@ -41,7 +41,7 @@ public static class TensorRtCache
         foreach (var f in Directory.EnumerateFiles(modelFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             if (!f.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !f.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-                && !f.EndsWith(".onnx_data", StringComparison.OrdinalIgnoreCase)) continue;
+                && !f.EndsWith(".onnx_data", StringComparison.OrdinalIgnoreCase) && !f.EndsWith(".onnx.data", StringComparison.OrdinalIgnoreCase)) continue;
             var info = new FileInfo(f);
             sb.Append(Path.GetRelativePath(modelFolder, f)).Append('|').Append(info.Length).Append('|')
               .Append(info.LastWriteTimeUtc.Ticks).Append('\n');

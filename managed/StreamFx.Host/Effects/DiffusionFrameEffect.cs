@@ -19,7 +19,11 @@ public sealed class DiffusionFrameEffect : IFrameEffect
     {
         Pipeline = pipeline;
         ProvidersTried = DescribeFailures(pipeline.Status.ProviderAttempts);
+        ModelInfo = string.Join("; ", pipeline.Manifest.Facts);
     }
+
+    /// <summary>The derived model facts joined by "; " (made once: STATUS reads it every second).</summary>
+    public string ModelInfo { get; }
 
     /// <summary>The pipeline itself (tests read its counters).</summary>
     public StreamDiffusionEffect Pipeline { get; }
@@ -37,7 +41,7 @@ public sealed class DiffusionFrameEffect : IFrameEffect
         get
         {
             EffectStatus status = Pipeline.Status;
-            return new EffectReport(status.ProviderName, ProvidersTried, status.FramesProcessed > 0 ? status.LastTimings : null, status.FramesSkipped) { WarmUpSeconds = WarmUpSeconds };
+            return new EffectReport(status.ProviderName, ProvidersTried, status.FramesProcessed > 0 ? status.LastTimings : null, status.FramesSkipped) { WarmUpSeconds = WarmUpSeconds, ModelInfo = ModelInfo };
         }
     }
 

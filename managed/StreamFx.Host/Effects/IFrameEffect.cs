@@ -37,6 +37,9 @@ public interface IFrameEffect : IDisposable
 /// </summary>
 public readonly record struct EffectReport(string Provider, string? ProvidersTried, StageTimings? Stages, long? Skipped)
 {
+    /// <summary>What the loader derived from the model folder ("unet: float16, timestep float16, timestep_cond no; ..."), or null.</summary>
+    public string? ModelInfo { get; init; }
+
     public const string CpuProvider = "cpu";
 
     /// <summary>Seconds the warm-up frame took during the load (null: the effect ran none).</summary>

@@ -9,6 +9,8 @@ namespace StreamFx.Host.Effects;
 public sealed record ModelManifest(string Folder, string Kind, string Name, string ModelFile, string InputName, string OutputName)
 {
     public const string FileName = "manifest.json";
+    public const string ModelIndexFileName = "model_index.json";
+    private const string StreamDiffusionKind = "stream-diffusion";
 
     /// <summary>Reads folder/manifest.json. Throws <see cref="InvalidDataException"/> naming the file and field on bad content.</summary>
     public static ModelManifest Read(string folder)
@@ -21,7 +23,14 @@ public sealed record ModelManifest(string Folder, string Kind, string Name, stri
 
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"'{path}' is missing: a model folder needs a manifest.json");
+            // A published diffusers ONNX download has no manifest.json: its model_index.json makes it a
+            // stream-diffusion folder, which the pipeline reads as it is (docs/models.md "Published layouts").
+            if (File.Exists(Path.Combine(folder, ModelIndexFileName)))
+            {
+                return new ModelManifest(folder, StreamDiffusionKind, Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), "", "", "");
+            }
+
+            throw new InvalidDataException($"'{path}' is missing: a model folder needs a manifest.json, or a {ModelIndexFileName} (a published diffusers ONNX folder)");
         }
 
         byte[] bytes = File.ReadAllBytes(path);

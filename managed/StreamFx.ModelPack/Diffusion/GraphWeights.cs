@@ -9,7 +9,7 @@ namespace StreamFx.ModelPack.Diffusion;
 /// </summary>
 public sealed class GraphWeights
 {
-    public GraphWeights(OnnxGraphBuilder graph, OnnxElementType tensorType)
+    public GraphWeights(OnnxGraphBuilder graph, OnnxElementType tensorType, OnnxElementType? weightType = null)
     {
         if (tensorType is not (OnnxElementType.Float or OnnxElementType.Float16))
         {
@@ -18,7 +18,17 @@ public sealed class GraphWeights
 
         Graph = graph;
         TensorType = tensorType;
+        WeightType = weightType ?? tensorType;
     }
+
+    /// <summary>The pack's options: I/O in its tensor type, weights in its weight type.</summary>
+    public GraphWeights(OnnxGraphBuilder graph, PackOptions options)
+        : this(graph, options.TensorType, options.WeightType)
+    {
+    }
+
+    /// <summary>Type the weights are stored in (float16 weights are cast to float32 where used).</summary>
+    public OnnxElementType WeightType { get; }
 
     public OnnxGraphBuilder Graph { get; }
 
@@ -27,8 +37,8 @@ public sealed class GraphWeights
     /// <summary>A weight stored in the pack's tensor type; returns the name of its float32 value.</summary>
     public string Weight(string name, ReadOnlySpan<float> values, params long[] dims)
     {
-        string stored = Graph.AddInitializer(OnnxTensor.FromFloat(name, TensorType, values, dims));
-        return ToFloat(stored);
+        string stored = Graph.AddInitializer(OnnxTensor.FromFloat(name, WeightType, values, dims));
+        return WeightType == OnnxElementType.Float ? stored : Graph.Op("Cast", [stored], OnnxAttribute.Int("to", (long)OnnxElementType.Float));
     }
 
     /// <summary>A float32 constant that stays float32 in every variant (shapes, scales, lookup tables that need precision).</summary>

@@ -40,6 +40,24 @@ public sealed record PackOptions
 
     public PackVariant Variant { get; init; } = PackVariant.Default;
 
+    /// <summary>Type weights are stored in; null = <see cref="TensorType"/> (TensorStack keeps float32 I/O over float16 weights).</summary>
+    public OnnxElementType? WeightType { get; init; }
+
+    /// <summary>
+    /// Latent scale of the autoencoder: 1.0 for TAESD; 0.18215 makes a "full SD VAE" whose encoder output is
+    /// the unscaled latent (the pipeline multiplies by the scale) and whose decoder divides it back.
+    /// </summary>
+    public float LatentScale { get; init; } = 1f;
+
+    /// <summary>The encoder draws latent_sample inside the graph (mean + a small seeded normal draw), as diffusers' VAE export does.</summary>
+    public bool SamplingEncoder { get; init; }
+
+    /// <summary>Width of the UNet's timestep_cond input (LCM guidance embedding); 0 = none.</summary>
+    public int TimestepCondWidth { get; init; }
+
+    /// <summary>The UNet adds a float16 com.microsoft BiasAdd, which only ONNX Runtime's CUDA provider implements (stands in for a float16 CUDA export).</summary>
+    public bool CudaOnly { get; init; }
+
     public int TextHiddenSize => Family == ModelFamily.SdTurbo ? 1024 : 768;
 
     public int PadTokenId => Family == ModelFamily.SdTurbo ? 0 : ClipVocabularyIds.EndOfText;
@@ -67,9 +85,24 @@ public sealed record PackOptions
             throw new ArgumentException($"dtype: expected float32 or float16, found {OnnxElementTypeInfo.Name(TensorType)}");
         }
 
-        if (TimestepType is not (OnnxElementType.Int64 or OnnxElementType.Float))
+        if (TimestepType is not (OnnxElementType.Int64 or OnnxElementType.Float or OnnxElementType.Float16))
         {
-            throw new ArgumentException($"timestep: expected int64 or float32, found {OnnxElementTypeInfo.Name(TimestepType)}");
+            throw new ArgumentException($"timestep: expected int64, float32 or float16, found {OnnxElementTypeInfo.Name(TimestepType)}");
+        }
+
+        if (WeightType is { } weights && weights is not (OnnxElementType.Float or OnnxElementType.Float16))
+        {
+            throw new ArgumentException($"weights: expected float32 or float16, found {OnnxElementTypeInfo.Name(weights)}");
+        }
+
+        if (!(LatentScale > 0))
+        {
+            throw new ArgumentException($"latent scale: expected a positive number, found {LatentScale}");
+        }
+
+        if (TimestepCondWidth is < 0 or > 4096)
+        {
+            throw new ArgumentException($"timestep_cond width: expected 0..4096, found {TimestepCondWidth}");
         }
 
         if (InputIdsType is not (OnnxElementType.Int64 or OnnxElementType.Int32))

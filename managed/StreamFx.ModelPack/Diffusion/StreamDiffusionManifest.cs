@@ -186,7 +186,7 @@ public sealed record StreamDiffusionManifest
                 LatentScale = r.Number("latent_scale") ?? 1.0,
                 ImageRange = r.OneOf("image_range", true, "[-1,1]", "[0,1]")!,
                 TensorDtype = r.OneOf("tensor_dtype", true, "float32", "float16")!,
-                TimestepDtype = r.OneOf("timestep_dtype", true, "int64", "float32")!,
+                TimestepDtype = r.OneOf("timestep_dtype", true, "int64", "float32", "float16")!,
                 InputIdsDtype = r.OneOf("input_ids_dtype", false, "int64", "int32") ?? "int64",
                 TextHiddenSize = hidden,
                 MaxLength = r.Int("max_length") ?? ClipVocabularyIds.MaxLength,

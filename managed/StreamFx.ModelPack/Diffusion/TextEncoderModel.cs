@@ -25,7 +25,7 @@ public static class TextEncoderModel
         int h = options.TextHiddenSize;
         var random = SeededRandom.For(options.Seed, "text_encoder/" + options.FamilyName);
         var g = new OnnxGraphBuilder("text_encoder");
-        var weights = new GraphWeights(g, options.TensorType);
+        var weights = new GraphWeights(g, options);
 
         g.AddInput("input_ids", options.InputIdsType, "batch", Tokens);
         string ids = g.Op("Cast", ["input_ids"], OnnxAttribute.Int("to", (long)OnnxElementType.Float));

@@ -43,7 +43,7 @@ public static class TinyAutoencoderModels
     public static OnnxModel BuildEncoder(PackOptions options)
     {
         var g = new OnnxGraphBuilder("vae_encoder");
-        var weights = new GraphWeights(g, options.TensorType);
+        var weights = new GraphWeights(g, options);
         string x = weights.FloatInput("sample", "batch", 3, "height", "width");
         x = ToSignedRange(g, weights, x, options);
 
@@ -83,6 +83,26 @@ public static class TinyAutoencoderModels
             latent = g.Op("Add", [latent, h]);
         }
 
+        if (options.LatentScale != 1f)
+        {
+            // A full SD VAE's encoder gives the unscaled latent; the pipeline multiplies by the scale.
+            latent = g.Op("Mul", [latent, weights.Constant("inverse_latent_scale", [1f / options.LatentScale])]);
+        }
+
+        if (options.SamplingEncoder)
+        {
+            // diffusers exports the encoder as encode(x).latent_dist.sample(): mean + std * N(0,1) drawn inside the
+            // graph. A small fixed std and a seed keep runs repeatable within a session.
+            string noise = g.Op(
+                "RandomNormalLike",
+                [latent],
+                OnnxAttribute.Int("dtype", (long)OnnxElementType.Float),
+                OnnxAttribute.Float("mean", 0f),
+                OnnxAttribute.Float("scale", 0.01f),
+                OnnxAttribute.Float("seed", 7f));
+            latent = g.Op("Add", [latent, noise]);
+        }
+
         weights.FloatOutput(latent, "latent_sample", "batch", LatentChannels, "latent_height", "latent_width");
         return Describe(new OnnxModel(g), options, "vae_encoder");
     }
@@ -90,8 +110,12 @@ public static class TinyAutoencoderModels
     public static OnnxModel BuildDecoder(PackOptions options)
     {
         var g = new OnnxGraphBuilder("vae_decoder");
-        var weights = new GraphWeights(g, options.TensorType);
+        var weights = new GraphWeights(g, options);
         string latent = weights.FloatInput("latent_sample", "batch", LatentChannels, "latent_height", "latent_width");
+        if (options.LatentScale != 1f)
+        {
+            latent = g.Op("Mul", [latent, weights.Constant("latent_scale", [options.LatentScale])]);
+        }
 
         float[,] q = Projection();
         var d = new float[3 * LatentChannels];

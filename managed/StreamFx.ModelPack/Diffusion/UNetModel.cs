@@ -46,7 +46,7 @@ public static class UNetModel
         var random = SeededRandom.For(options.Seed, "unet/" + options.FamilyName);
         var schedule = new NoiseSchedule();
         var g = new OnnxGraphBuilder("unet");
-        var weights = new GraphWeights(g, options.TensorType);
+        var weights = new GraphWeights(g, options);
         var layers = new ConvLayers(weights, random);
 
         OnnxDim[] latentShape = ["batch", Channels, "latent_height", "latent_width"];
@@ -56,6 +56,12 @@ public static class UNetModel
 
         // Timestep -> table index in 0..999.
         string t = "timestep";
+        if (options.TimestepType == OnnxElementType.Float16)
+        {
+            // Round has no float16 kernel on every provider: widen first.
+            t = g.Op("Cast", [t], OnnxAttribute.Int("to", (long)OnnxElementType.Float));
+        }
+
         if (options.TimestepType != OnnxElementType.Int64)
         {
             t = g.Op("Cast", [g.Op("Round", [t])], OnnxAttribute.Int("to", (long)OnnxElementType.Int64));
@@ -122,10 +128,33 @@ public static class UNetModel
         // real model: a low-noise step (the last of several, or a low strength) keeps the frame, a high-noise
         // one restyles it. A fixed-strength transform would be applied again by every step of a multi-step run.
         string styleWeight = g.Op("Div", [ratio2, g.Op("Add", [ratio2, weights.Constant("style_knee2", [(float)(StyleKnee * StyleKnee)])])]);
+        if (options.TimestepCondWidth > 0)
+        {
+            // LCM-distilled UNets take the guidance embedding as timestep_cond: here it scales the style weight by
+            // 1 + 0.5 tanh(projection), so a different guidance scale gives a visibly different frame.
+            int width = options.TimestepCondWidth;
+            string cond = weights.FloatInput("timestep_cond", "batch", width);
+            string projected = g.Op("MatMul", [cond, weights.Weight("timestep_cond.weight", random.Gaussian(width, 1.0 / Math.Sqrt(width)), width, 1)]);
+            string gainOfCond = g.Op("Add", [weights.Constant("cond_one", [1f]), g.Op("Mul", [g.Op("Tanh", [projected]), weights.Constant("cond_half", [0.5f])])]);
+            styleWeight = g.Op("Mul", [styleWeight, g.Op("Unsqueeze", [gainOfCond, weights.Int64s("cond_axes", 2, 3)])]);
+        }
+
         string x0 = g.Op("Add", [denoised, g.Op("Mul", [styleWeight, g.Op("Sub", [styled, denoised])])]);
 
         // eps = (x_t - A x0) / B, so (x_t - B eps) / A = x0.
         string eps = g.Op("Div", [g.Op("Sub", [x, g.Op("Mul", [a, x0])]), b]);
+        if (options.CudaOnly)
+        {
+            // ONNX Runtime's float16 BiasAdd (com.microsoft), a fused op of its Stable Diffusion CUDA exports that only
+            // the CUDA provider implements; its result is multiplied by zero (no effect). The CPU provider inserts Casts
+            // for plain float16 ops, so only such a contrib op makes a model CUDA-only, as in onnxruntime/sd-turbo.
+            string flat = g.Op("Reshape", ["sample", weights.Int64s("cuda_only.shape", -1, 1, Channels)]);
+            string biasAdd = g.UniqueName("bias_add_out");
+            g.AddDomainNode("com.microsoft", "BiasAdd", [flat, g.AddInitializer(OnnxTensor.FromFloatAsHalf("cuda_only.bias", new float[Channels], Channels)), flat], [biasAdd]);
+            string probe = g.Op("ReduceSum", [g.Op("Cast", [biasAdd], OnnxAttribute.Int("to", (long)OnnxElementType.Float))], OnnxAttribute.Int("keepdims", 0));
+            eps = g.Op("Add", [eps, g.Op("Mul", [probe, weights.Constant("cuda_only.zero", [0f])])]);
+        }
+
         weights.FloatOutput(eps, "out_sample", latentShape);
         return TinyAutoencoderModels.Describe(new OnnxModel(g), options, "unet");
     }

@@ -50,7 +50,7 @@ public sealed class MalformedFileTests(PackFixture packs)
     }
 
     [Theory]
-    [InlineData("\"timestep_dtype\": \"int64\"", "\"timestep_dtype\": \"int8\"", "field \"timestep_dtype\": expected \"int64\" or \"float32\", found \"int8\"")]
+    [InlineData("\"timestep_dtype\": \"int64\"", "\"timestep_dtype\": \"int8\"", "field \"timestep_dtype\": expected \"int64\" or \"float32\" or \"float16\", found \"int8\"")]
     [InlineData("\"kind\": \"stream-diffusion\"", "\"kind\": \"image-effect\"", "field \"kind\": expected \"stream-diffusion\", found \"image-effect\"")]
     [InlineData("\"format_version\": 1", "\"format_version\": 2", "field \"format_version\": expected 1..1, found 2")]
     [InlineData("\"resolution\": 512", "\"resolution\": 500", "field \"resolution\": expected a multiple of 64")]
