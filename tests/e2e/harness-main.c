@@ -68,6 +68,7 @@ struct options {
 	const char *host_path;
 	const char *out_dir;
 	const char *model_dir;   /* sent as the filter's model_dir setting */
+	const char *vae_dir;     /* sent as the filter's vae_dir setting (autoencoder from another folder) */
 	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
 	bool keep_filter;        /* leave the filter on its source: OBS closing with the filter in use */
 	bool freeze_host;        /* SIGSTOP the host right before OBS shuts down */
@@ -335,7 +336,8 @@ static void usage(void)
 	    stderr,
 	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
 	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR] [--min-dropped N]\n"
+	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR] [--vae-dir DIR]\n"
+	    "         [--min-dropped N]\n"
 	    "         fault: [--cycles N] [--hang-cycles M] [--seed S] [--max-kill-frames K] [--hang-bound-ms B]\n"
 	    "                [--no-lifecycle]\n");
 }
@@ -404,6 +406,8 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			o->out_dir = v;
 		} else if (!strcmp(a, "--model-dir")) {
 			o->model_dir = v;
+		} else if (!strcmp(a, "--vae-dir")) {
+			o->vae_dir = v;
 		} else if (!strcmp(a, "--frames")) {
 			if (!parse_uint(a, v, 1, 100000, &o->frames))
 				return false;
@@ -610,6 +614,8 @@ int main(int argc, char **argv)
 	obs_data_set_int(filter_settings, "resolution", o->resolution);
 	if (o->model_dir)
 		obs_data_set_string(filter_settings, "model_dir", o->model_dir);
+	if (o->vae_dir)
+		obs_data_set_string(filter_settings, "vae_dir", o->vae_dir);
 	/* Passthrough with a host running checks bypass: the input must still come through exactly. */
 	if (o->mode == MODE_PASSTHROUGH && (o->host_path || o->host_from_manifest))
 		obs_data_set_bool(filter_settings, "bypass", true);
