@@ -13,6 +13,7 @@ packages=(
 	mingw-w64                              # cross-builds the Win32 shim code, its tests and the DLL
 	wine64 wine                            # runs those tests and the win-x64 host (scripts/test-wine.sh)
 	valgrind
+	fonts-dejavu-core                      # the text source in obs_controls_source_kinds draws "DejaVu Sans"
 )
 
 missing=()
