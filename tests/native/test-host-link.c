@@ -120,6 +120,10 @@ static bool has_status_json(const struct sfx_host_status *st)
 {
 	return st->host_status_json[0] != 0;
 }
+static bool has_frame_done(const struct sfx_host_status *st)
+{
+	return st->frames_received >= 1;
+}
 static bool has_settings_error(const struct sfx_host_status *st)
 {
 	return strstr(st->last_error, "settings not sent") != NULL;
@@ -238,7 +242,9 @@ static void test_connect_frames_and_crash(void)
 	CHECK(got);
 	CHECK(got && v.format == SFX_PIXEL_BGRA8 && v.width == 32 && v.pixels[0] == 245 && v.pixels[3] == 10);
 	(void)last;
-	sfx_host_link_get_status(l, &st);
+	/* The host writes the output slot before it sends FRAME_DONE, so the output can be seen before
+	 * the worker has counted it: wait for the count rather than read it once. */
+	CHECK(wait_for(l, has_frame_done, 5000, &st));
 	CHECK(st.frames_sent == 5 && st.frames_received >= 1 && st.frames_received <= 5);
 
 	/* Bad settings are refused; the worker reports it. */
