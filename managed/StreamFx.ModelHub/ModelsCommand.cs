@@ -2,7 +2,9 @@ namespace StreamFx.ModelHub;
 
 /// <summary>
 /// <c>streamfx-host models list | download ID | verify DIR [--dir D] [--catalogue PATH|URL]</c>.
-/// Exit status 0 only when the model is complete and verified.
+/// Exit status 0 only when the model is complete and verified. The OBS plugin runs <c>download</c> as a child process
+/// with <c>--progress-file</c> (the state it polls, see <see cref="ProgressFile"/>) and <c>--cancel-file</c> (the
+/// download stops cleanly once that file exists).
 /// </summary>
 public static class ModelsCommand
 {
@@ -13,9 +15,14 @@ public static class ModelsCommand
     public const string UsageText =
         "usage: streamfx-host models list [--catalogue PATH|URL]\n" +
         "       streamfx-host models download ID [--dir MODELS_DIR] [--catalogue PATH|URL]\n" +
+        "                                        [--progress-file FILE] [--cancel-file FILE]\n" +
         "       streamfx-host models verify DIR\n" +
         "  --dir        where models go (default: OBS's plugin config folder, plugin_config/streamfx-obs/models)\n" +
-        "  --catalogue  a catalogue file or URL (default: data/models/catalogue.json of the installed plugin)";
+        "  --catalogue  a catalogue file or URL (default: data/models/catalogue.json of the installed plugin)\n" +
+        "  --progress-file  keep FILE rewritten (atomically) with the download's state as JSON\n" +
+        "  --cancel-file    stop the download cleanly once FILE exists (checked every 200 ms)";
+
+    private static readonly TimeSpan CancelPollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Where OBS's obs_module_config_path("models") points for this plugin on Linux and Windows.</summary>
     public static string DefaultModelsDir() =>
@@ -27,20 +34,46 @@ public static class ModelsCommand
 
     public static async Task<int> RunAsync(string[] args, string version, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken ct)
     {
-        string? verb = null, operand = null, dir = null, catalogueSource = null;
+        string? verb = null, operand = null, dir = null, catalogueSource = null, progressPath = null, cancelPath = null;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
-            if (a is "--dir" or "--catalogue")
+            if (a is "--dir" or "--catalogue" or "--progress-file" or "--cancel-file")
             {
                 if (i + 1 >= args.Length) return UsageError(stderr, $"{a} needs a value");
-                if (a == "--dir") dir = args[++i]; else catalogueSource = args[++i];
+                string value = args[++i];
+                switch (a)
+                {
+                    case "--dir": dir = value; break;
+                    case "--catalogue": catalogueSource = value; break;
+                    case "--progress-file": progressPath = value; break;
+                    default: cancelPath = value; break;
+                }
             }
             else if (a.StartsWith("--", StringComparison.Ordinal)) return UsageError(stderr, $"unknown option {a}");
             else if (verb is null) verb = a;
             else if (operand is null) operand = a;
             else return UsageError(stderr, $"unexpected argument '{a}'");
         }
+
+        if ((progressPath is not null || cancelPath is not null) && verb != "download")
+            return UsageError(stderr, "--progress-file and --cancel-file go with download");
+        using var progressFile = progressPath is not null && operand is not null ? new ProgressFile(progressPath, operand) : null;
+        progressFile?.Starting();
+        // The cancel file stops everything this command does, like Ctrl+C.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var cancelWatch = cancelPath is null ? null : new Timer(_ =>
+        {
+            try
+            {
+                if (File.Exists(cancelPath)) stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A last tick racing the command's end: nothing left to cancel.
+            }
+        }, null, TimeSpan.Zero, CancelPollInterval);
+        ct = stop.Token;
 
         using var http = HubDownloader.CreateHttpClient(version);
         try
@@ -66,12 +99,13 @@ public static class ModelsCommand
                 {
                     var catalogue = await LoadCatalogueAsync(catalogueSource ?? DefaultCatalogue(), http, ct).ConfigureAwait(false);
                     var entry = catalogue.Find(operand);
+                    progressFile?.SetParts(catalogue.Parts(entry).Select(p => p.Id).ToArray());
                     string root = dir ?? DefaultModelsDir();
                     foreach (var licence in catalogue.Parts(entry).Select(p => p.Licence!).Where(l => l.MustAccept).Distinct())
                         stdout.WriteLine($"licence: {licence.Name}, {licence.Url} (downloading means you accept it)");
                     var downloader = new HubDownloader(http, new DownloadOptions());
                     var downloads = new ModelDownloads(downloader, catalogue, root);
-                    var printer = new ProgressPrinter(stdout, terminal);
+                    var printer = new ProgressPrinter(stdout, terminal, progressFile);
                     // Ctrl+C cancels the download itself, so it stops cleanly rather than being cut off at exit.
                     using var cancelOnRequest = ct.Register(() => downloads.Cancel(operand));
                     // Waits without ct: after a Ctrl+C the download unwinds (closes files, releases its lock) before the exit.
@@ -80,11 +114,13 @@ public static class ModelsCommand
                     foreach (var part in result.Parts)
                     {
                         var problems = await HubDownloader.VerifyAsync(part.Folder, ct).ConfigureAwait(false);
-                        if (problems.Count > 0) return Fail(stderr, $"'{part.Id}' in {part.Folder} does not verify:\n  " + string.Join("\n  ", problems));
+                        if (problems.Count > 0)
+                            throw new ModelHubException(ModelHubFault.VerifyFailed, $"'{part.Id}' in {part.Folder} does not verify:\n  " + string.Join("\n  ", problems));
                         stdout.WriteLine($"{part.Id}: {(part.AlreadyPresent ? "already present and verified" : "downloaded and verified")}, commit {part.Commit}, {part.Folder}");
                     }
                     stdout.WriteLine($"model_dir={result.ModelDir}");
                     if (result.VaeDir is not null) stdout.WriteLine($"vae_dir={result.VaeDir}");
+                    progressFile?.Ready(result.ModelDir, result.VaeDir);
                     return Ok;
                 }
                 case "verify" when operand is not null:
@@ -101,11 +137,14 @@ public static class ModelsCommand
         }
         catch (ModelHubException e)
         {
+            progressFile?.Failed(e.Fault, e.Message);
             return Fail(stderr, e.Message);
         }
         catch (OperationCanceledException)
         {
-            return Fail(stderr, "cancelled; nothing was installed");
+            const string cancelled = "cancelled; nothing was installed";
+            progressFile?.Failed(ModelHubFault.Cancelled, cancelled);
+            return Fail(stderr, cancelled);
         }
     }
 
@@ -148,7 +187,7 @@ public static class ModelsCommand
     }
 
     /// <summary>A redrawn bar on a terminal; plain lines (each finished file, every 10 %) otherwise.</summary>
-    private sealed class ProgressPrinter(TextWriter output, bool terminal) : IProgress<DownloadProgress>
+    private sealed class ProgressPrinter(TextWriter output, bool terminal, ProgressFile? file) : IProgress<DownloadProgress>
     {
         private readonly object _lock = new();
         private int _lastTenth = -1;
@@ -157,6 +196,7 @@ public static class ModelsCommand
 
         public void Report(DownloadProgress p)
         {
+            file?.Report(p);
             lock (_lock)
             {
                 string rate = $"{HubDownloader.Bytes((long)p.BytesPerSecond)}/s";

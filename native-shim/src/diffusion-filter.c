@@ -12,6 +12,7 @@
 #include "filter-settings.h"
 #include "frame-output.h"
 #include "frame-readback.h"
+#include "model-downloads.h"
 #include "plugin-config.h"
 #include "platform/platform.h"
 #include "plugin-log.h"
@@ -65,6 +66,7 @@ struct diffusion_filter {
 	uint64_t last_active_render_tick;
 	uint64_t last_status_ns;
 	struct dstr status_shown;               /* the status key (sfx_status_line_key) the last reload was for */
+	uint64_t downloads_shown;               /* sfx_model_downloads_generation at the last reload */
 	struct sfx_host_status *status_scratch; /* refresh_status's copy (64 KiB: not on the stack) */
 
 	/* Written on the graphics thread, read from any thread. */
@@ -395,7 +397,8 @@ static void update_activity(struct diffusion_filter *f)
 }
 
 /* Once a second: when the status changed in kind (state, error, provider, model, restarts, bypass,
- * shown/hidden, slow), ask open properties views to reload. libobs 29 cannot update one label: a
+ * shown/hidden, slow) or a model download moved (model-downloads.h), ask open properties views to
+ * reload. libobs 29 cannot update one label: a
  * reload rebuilds every widget and closes an open drop-down, so fps and latency alone never cause
  * one (the panel shows them as of its last build), and none comes while the streamer is editing.
  * The link's status is only try-locked: busy means next second. */
@@ -413,7 +416,11 @@ static void refresh_status(struct diffusion_filter *f)
 	read_counters(f, &c);
 	struct dstr key = {0};
 	sfx_status_line_key(&key, f->link ? f->status_scratch : NULL, &c);
-	if (!f->status_shown.array || dstr_cmp(&f->status_shown, key.array ? key.array : "") != 0) {
+	/* Model downloads (the Models group) count too: a state change or a whole-percent step. */
+	uint64_t downloads = sfx_model_downloads_generation();
+	if (!f->status_shown.array || dstr_cmp(&f->status_shown, key.array ? key.array : "") != 0 ||
+	    downloads != f->downloads_shown) {
+		f->downloads_shown = downloads;
 		dstr_free(&f->status_shown);
 		f->status_shown = key;
 		atomic_fetch_add(&f->status_refreshes, 1);

@@ -6,6 +6,8 @@
 #include <util/platform.h>
 
 #include "filter-settings.h"
+#include "model-downloads.h"
+#include "plugin-log.h"
 
 #define BUTTON_SEED "seed_randomize"
 
@@ -121,6 +123,170 @@ static void add_setting(obs_properties_t *g, const struct sfx_setting_spec *spec
 		obs_properties_add_button2(g, BUTTON_SEED, T("StreamFx.Seed.Randomize"), randomize_seed, filter);
 }
 
+/* ---- The model downloads (docs/models.md, "The panel") ----------------------------------------
+ * Per catalogue entry: a state line, a licence line (a link), an "I accept" box where the entry says
+ * so, and Download / Cancel / Use buttons. Property names carry the entry id after a fixed prefix so
+ * one callback serves every entry. */
+
+#define MODEL_STATE    "model_state."
+#define MODEL_LICENCE  "model_licence."
+#define MODEL_DOWNLOAD "model_download."
+#define MODEL_CANCEL   "model_cancel."
+#define MODEL_USE      "model_use."
+
+/* The entry id after `prefix` in a property name, or NULL. */
+static const char *entry_id(obs_property_t *p, const char *prefix)
+{
+	const char *name = obs_property_name(p);
+	size_t n = strlen(prefix);
+	return name && strncmp(name, prefix, n) == 0 ? name + n : NULL;
+}
+
+static void key_for(char *out, size_t cap, const char *prefix, const char *id)
+{
+	snprintf(out, cap, "%s%s", prefix, id);
+}
+
+static bool licence_accepted(obs_data_t *settings, const struct sfx_model_entry *e)
+{
+	char key[128];
+	key_for(key, sizeof(key), SFX_SETTING_MODEL_ACCEPT_PREFIX, e->id);
+	return !e->must_accept || (settings && obs_data_get_bool(settings, key));
+}
+
+static bool model_download_clicked(obs_properties_t *props, obs_property_t *p, void *data)
+{
+	(void)props;
+	obs_source_t *filter = data;
+	struct sfx_model_entry e;
+	if (!sfx_model_downloads_find(entry_id(p, MODEL_DOWNLOAD), &e))
+		return false;
+	obs_data_t *settings = obs_source_get_settings(filter);
+	bool accepted = licence_accepted(settings, &e);
+	obs_data_release(settings);
+	if (!accepted) {
+		obs_log(LOG_WARNING, "'%s': model '%s' not downloaded: its licence (%s, %s) must be accepted first",
+			obs_source_get_name(filter), e.id, e.licence_name, e.licence_url);
+		return false;
+	}
+	char err[1024];
+	if (!sfx_model_downloads_start(e.id, err, sizeof(err)))
+		obs_log(LOG_WARNING, "'%s': model '%s' not downloaded: %s", obs_source_get_name(filter), e.id, err);
+	return true; /* the panel shows the new state */
+}
+
+static bool model_cancel_clicked(obs_properties_t *props, obs_property_t *p, void *data)
+{
+	(void)props;
+	(void)data;
+	const char *id = entry_id(p, MODEL_CANCEL);
+	struct sfx_model_status st;
+	if (!id || !sfx_model_downloads_status(id, &st))
+		return false;
+	/* Downloading as a part of a pair: the pair's download is the one to stop. */
+	sfx_model_downloads_cancel(st.via[0] ? st.via : id);
+	return true;
+}
+
+/* Use: model_dir for a stream-diffusion entry (its own VAE, so vae_dir is cleared), vae_dir for an
+ * autoencoder, both for a pair. The filter's update sends them and the host reloads. */
+static bool model_use_clicked(obs_properties_t *props, obs_property_t *p, void *data)
+{
+	(void)props;
+	obs_source_t *filter = data;
+	struct sfx_model_entry e;
+	struct sfx_model_status st;
+	if (!sfx_model_downloads_find(entry_id(p, MODEL_USE), &e) || !sfx_model_downloads_status(e.id, &st) ||
+	    st.state != SFX_MODEL_READY)
+		return false;
+	const bool pair = e.model_part[0] != '\0';
+	const bool autoencoder = !pair && strcmp(e.kind, "autoencoder") == 0;
+	char *model_dir = autoencoder ? NULL : sfx_model_downloads_folder(pair ? e.model_part : e.id);
+	char *vae_dir = pair          ? sfx_model_downloads_folder(e.vae_part)
+			: autoencoder ? sfx_model_downloads_folder(e.id)
+				      : NULL;
+	obs_data_t *change = obs_data_create();
+	if (model_dir)
+		obs_data_set_string(change, SFX_SETTING_MODEL_DIR, model_dir);
+	obs_data_set_string(change, SFX_SETTING_VAE_DIR, vae_dir ? vae_dir : "");
+	obs_source_update(filter, change);
+	obs_data_release(change);
+	obs_log(LOG_INFO, "'%s': using model '%s': model_dir %s, vae_dir %s", obs_source_get_name(filter), e.id,
+		model_dir ? model_dir : "(unchanged)", vae_dir ? vae_dir : "(the model's own)");
+	bfree(model_dir);
+	bfree(vae_dir);
+	return true; /* the panel shows the new folders */
+}
+
+/* Ticking "I accept" enables Download without waiting for a reload. */
+static bool licence_modified(obs_properties_t *props, obs_property_t *p, obs_data_t *settings)
+{
+	const char *id = entry_id(p, SFX_SETTING_MODEL_ACCEPT_PREFIX);
+	char key[128];
+	key_for(key, sizeof(key), MODEL_DOWNLOAD, id ? id : "");
+	obs_property_t *download = obs_properties_get(props, key);
+	if (download)
+		obs_property_set_enabled(download, obs_data_get_bool(settings, obs_property_name(p)));
+	return true;
+}
+
+static void add_model_entry(obs_properties_t *g, const struct sfx_model_entry *e, obs_source_t *filter,
+			    obs_data_t *settings)
+{
+	struct sfx_model_status st;
+	sfx_model_downloads_status(e->id, &st);
+	char state[1200], text[1600], key[128];
+	sfx_model_status_format(&st, state, sizeof(state));
+	snprintf(text, sizeof(text), "%s (~%.1f GB): %s", e->name, (double)e->approx_bytes / 1e9, state);
+	key_for(key, sizeof(key), MODEL_STATE, e->id);
+	obs_property_t *p = obs_properties_add_text(g, key, text, OBS_TEXT_INFO);
+	obs_property_text_set_info_word_wrap(p, true);
+	if (st.state == SFX_MODEL_FAILED)
+		obs_property_text_set_info_type(p, OBS_TEXT_INFO_ERROR);
+
+	const bool ready = st.state == SFX_MODEL_READY;
+	const bool downloading = st.state == SFX_MODEL_DOWNLOADING;
+	if (e->licence_name[0] && !ready) {
+		char line[1024];
+		snprintf(line, sizeof(line), "%s <a href=\"%s\">%s</a>%s", T("StreamFx.Model.Licence"), e->licence_url,
+			 e->licence_name, e->must_accept ? T("StreamFx.Model.MustAccept") : "");
+		key_for(key, sizeof(key), MODEL_LICENCE, e->id);
+		obs_properties_add_text(g, key, line, OBS_TEXT_INFO);
+	}
+	if (e->must_accept && !ready) {
+		key_for(key, sizeof(key), SFX_SETTING_MODEL_ACCEPT_PREFIX, e->id);
+		p = obs_properties_add_bool(g, key, T("StreamFx.Model.Accept"));
+		obs_property_set_modified_callback(p, licence_modified);
+	}
+	key_for(key, sizeof(key), MODEL_DOWNLOAD, e->id);
+	p = obs_properties_add_button2(g, key, T("StreamFx.Model.Download"), model_download_clicked, filter);
+	obs_property_set_visible(p, !ready && !downloading);
+	obs_property_set_enabled(p, licence_accepted(settings, e));
+	key_for(key, sizeof(key), MODEL_CANCEL, e->id);
+	p = obs_properties_add_button2(g, key, T("StreamFx.Model.Cancel"), model_cancel_clicked, filter);
+	obs_property_set_visible(p, downloading);
+	key_for(key, sizeof(key), MODEL_USE, e->id);
+	p = obs_properties_add_button2(g, key, T("StreamFx.Model.Use"), model_use_clicked, filter);
+	obs_property_set_visible(p, ready);
+}
+
+static void add_model_downloads(obs_properties_t *g, obs_source_t *filter, obs_data_t *settings)
+{
+	size_t count = sfx_model_downloads_count();
+	if (count == 0) {
+		char line[700];
+		snprintf(line, sizeof(line), "%s: %s", T("StreamFx.Model.Unavailable"), sfx_model_downloads_problem());
+		obs_property_t *p = obs_properties_add_text(g, MODEL_STATE "catalogue", line, OBS_TEXT_INFO);
+		obs_property_text_set_info_type(p, OBS_TEXT_INFO_WARNING);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct sfx_model_entry e;
+		if (sfx_model_downloads_entry(i, &e))
+			add_model_entry(g, &e, filter, settings);
+	}
+}
+
 static void add_group(obs_properties_t *props, const struct sfx_setting_group *group, obs_source_t *filter,
 		      obs_data_t *settings)
 {
@@ -134,6 +300,8 @@ static void add_group(obs_properties_t *props, const struct sfx_setting_group *g
 	for (size_t i = 0; i < SFX_SETTING_COUNT; i++)
 		if (strcmp(sfx_setting_specs[i].group, group->id) == 0)
 			add_setting(g, &sfx_setting_specs[i], filter, settings);
+	if (filter && strcmp(group->id, SFX_MODEL_DOWNLOADS_GROUP) == 0)
+		add_model_downloads(g, filter, settings);
 	obs_property_t *p = obs_properties_add_group(props, group->id, T(group->locale), OBS_GROUP_NORMAL, g);
 	obs_property_set_visible(p, show);
 }

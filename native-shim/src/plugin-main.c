@@ -1,12 +1,14 @@
 /*
- * Module entry points: registers the filter, and on unload joins every host link's worker (within a
- * bound, killing hosts as the last step) so no host process or worker thread outlives the module.
+ * Module entry points: registers the filter and reads the model catalogue; on unload stops model
+ * downloads and joins every host link's worker (within a bound, killing hosts as the last step) so
+ * no host process or worker thread outlives the module.
  */
 #include <obs-module.h>
 #include <util/platform.h>
 
 #include "bridge/host-link.h"
 #include "diffusion-filter.h"
+#include "model-downloads.h"
 #include "plugin-log.h"
 
 OBS_DECLARE_MODULE()
@@ -16,6 +18,9 @@ OBS_MODULE_USE_DEFAULT_LOCALE("streamfx-obs", "en-US")
  * SHUTDOWN is killed at two thirds of it (a frozen host cannot hold OBS's exit), which leaves the
  * last third for the kill and the reap. */
 #define UNLOAD_JOIN_MS 3000
+/* A download asked to cancel at unload stops within a fraction of a second (its cancel file);
+ * one still running after this is killed. */
+#define UNLOAD_DOWNLOADS_MS 2000
 
 MODULE_EXPORT const char *obs_module_description(void)
 {
@@ -25,6 +30,8 @@ MODULE_EXPORT const char *obs_module_description(void)
 bool obs_module_load(void)
 {
 	obs_register_source(&sfx_diffusion_filter_info);
+	/* Without a usable catalogue the panel says why; the filter itself works as before. */
+	sfx_model_downloads_init();
 	obs_log(LOG_INFO, "loaded (version %s)", STREAMFX_VERSION);
 	return true;
 }
@@ -32,6 +39,7 @@ bool obs_module_load(void)
 void obs_module_unload(void)
 {
 	uint64_t t0 = os_gettime_ns();
+	sfx_model_downloads_shutdown(UNLOAD_DOWNLOADS_MS);
 	if (!sfx_host_link_join_all(UNLOAD_JOIN_MS))
 		obs_log(LOG_ERROR,
 			"an effects host could not be reaped within %d ms (killed, but still not gone); "

@@ -11,6 +11,12 @@ struct case_options {
 	const char *diffusion_model_dir; /* stream-diffusion pack */
 	const char *keys;                /* diffusion: comma-separated keys to vary */
 	const char *work_dir;            /* roundtrip: where the scene collection is written */
+	/* model-downloads: the loopback hub and what it serves */
+	const char *python;       /* python3 */
+	const char *hub_script;   /* tests/obs-controls/loopback-hub.py */
+	const char *catalogue;    /* the shipped catalogue (its hub URL is rewritten) */
+	const char *layout_model; /* served as onnxruntime/sd-turbo */
+	const char *layout_vae;   /* served as deinferno/taesd-onnx */
 };
 
 bool case_keys(const struct case_options *o);
@@ -21,3 +27,8 @@ bool case_roundtrip(const struct case_options *o);
 bool case_instances(const struct case_options *o);
 bool case_diffusion(const struct case_options *o);
 bool case_source_kinds(const struct case_options *o);
+bool case_model_downloads(const struct case_options *o);
+/* Before OBS starts (the plugin reads the catalogue at load) and after the case (no child may
+ * outlive the session). */
+bool case_model_downloads_prepare(const struct case_options *o);
+void case_model_downloads_cleanup(void);

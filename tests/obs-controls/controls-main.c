@@ -2,9 +2,12 @@
  * sfx-obs-controls: the streamer's controls of the streamfx-obs filter, checked in real, headless
  * libobs against a real effects host.
  *
- *   sfx-obs-controls --case keys|image-effect|hidden|hotkeys|roundtrip|instances|diffusion|source-kinds
+ *   sfx-obs-controls --case keys|image-effect|hidden|hotkeys|roundtrip|instances|diffusion|source-kinds|
+ *                           model-downloads
  *                    --module <streamfx-obs.so> --data <data dir> [--host <streamfx-host>]
  *                    [--invert-model <pack>] [--diffusion-model <pack>] [--keys k1,k2] [--work <dir>]
+ *                    [--python python3 --hub-script loopback-hub.py --catalogue catalogue.json
+ *                     --layout-model <layout> --layout-vae <layout>]   (model-downloads)
  *
  * Exit status 0 when every check passed, 1 on a failed check, 2 on bad arguments.
  */
@@ -23,6 +26,8 @@ struct case_entry {
 	bool needs_host;
 	bool needs_invert;
 	bool needs_diffusion;
+	bool (*prepare)(const struct case_options *o); /* before OBS starts; may be NULL */
+	void (*cleanup)(void);                         /* before OBS shuts down; may be NULL */
 };
 
 static const struct case_entry cases[] = {
@@ -34,6 +39,8 @@ static const struct case_entry cases[] = {
     {"instances", case_instances, true, true, false},
     {"diffusion", case_diffusion, true, false, true},
     {"source-kinds", case_source_kinds, true, true, false},
+    {"model-downloads", case_model_downloads, true, false, false, case_model_downloads_prepare,
+     case_model_downloads_cleanup},
 };
 
 static void usage(void)
@@ -76,6 +83,16 @@ int main(int argc, char **argv)
 			co.keys = v;
 		else if (!strcmp(a, "--work"))
 			co.work_dir = v;
+		else if (!strcmp(a, "--python"))
+			co.python = v;
+		else if (!strcmp(a, "--hub-script"))
+			co.hub_script = v;
+		else if (!strcmp(a, "--catalogue"))
+			co.catalogue = v;
+		else if (!strcmp(a, "--layout-model"))
+			co.layout_model = v;
+		else if (!strcmp(a, "--layout-vae"))
+			co.layout_vae = v;
 		else {
 			fprintf(stderr, "sfx-obs-controls: unknown option '%s'\n", a);
 			usage();
@@ -107,7 +124,9 @@ int main(int argc, char **argv)
 	os_mkdirs(co.work_dir);
 
 	uint64_t start = os_gettime_ns();
-	bool ok = session_start(&so) && c->run(&co);
+	bool ok = (!c->prepare || c->prepare(&co)) && session_start(&so) && c->run(&co);
+	if (c->cleanup)
+		c->cleanup();
 	bool clean = session_stop();
 	ok = ok && clean && !check_failed();
 	printf("controls case %s: %s (%.1f s)\n", c->name, ok ? "PASS" : "FAIL",

@@ -1,0 +1,345 @@
+/*
+ * The Models group of the properties panel, in real libobs with the real host: the catalogue's
+ * entries with their state lines; Download clicked (obs_property_button_clicked, as the OBS window
+ * does) against a loopback hub (loopback-hub.py, serving the published SD-Turbo and TAESD layouts
+ * as onnxruntime/sd-turbo and deinferno/taesd-onnx); a failed download names its reason in the
+ * state line; the licence gate; two filters share one download; Use points the filter at the
+ * folders and the host loads them.
+ *
+ * The hub is started before OBS (the plugin reads STREAMFX_MODEL_CATALOGUE at load) and stopped
+ * before OBS shuts down (no child process may outlive the session).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <util/bmem.h>
+#include <util/dstr.h>
+#include <util/platform.h>
+
+#include "case-support.h"
+#include "controls-cases.h"
+
+extern char **environ;
+
+#define HUB_START_MS   30000
+#define DOWNLOAD_MS    180000 /* the SD-Turbo layout is a few MB; a loaded 2-core machine is slow */
+#define FAIL_MS        60000
+#define PAIR           "sd-turbo-taesd"
+#define MODEL          "sd-turbo-onnx"
+#define VAE            "taesd"
+#define CORRUPTED_FILE "vae_decoder/model.onnx"
+
+static struct {
+	pid_t hub;
+	char *work;      /* this run's folder: catalogue and models */
+	char *models;    /* STREAMFX_MODELS_DIR */
+	char *catalogue; /* the rewritten catalogue */
+} M;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+	if (dir && os_file_exists(dir))
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool case_model_downloads_prepare(const struct case_options *o)
+{
+	CHECK(o->python && o->hub_script && o->catalogue && o->layout_model && o->layout_vae,
+	      "model-downloads needs --python, --hub-script, --catalogue, --layout-model and --layout-vae");
+	CHECK(os_file_exists(o->layout_model) && os_file_exists(o->layout_vae),
+	      "published layouts missing: %s, %s (scripts/build.sh makes them)", o->layout_model, o->layout_vae);
+	struct dstr d = {0};
+	dstr_printf(&d, "%s/model-downloads-%d", o->work_dir, (int)getpid());
+	M.work = d.array;
+	remove_tree(M.work);
+	os_mkdirs(M.work);
+	d = (struct dstr){0};
+	dstr_printf(&d, "%s/models", M.work);
+	M.models = d.array;
+	d = (struct dstr){0};
+	dstr_printf(&d, "%s/catalogue.json", M.work);
+	M.catalogue = d.array;
+
+	struct dstr model_repo = {0}, vae_repo = {0}, corrupt = {0};
+	dstr_printf(&model_repo, "onnxruntime/sd-turbo=%s", o->layout_model);
+	dstr_printf(&vae_repo, "deinferno/taesd-onnx=%s", o->layout_vae);
+	dstr_printf(&corrupt, "deinferno/taesd-onnx:%s", CORRUPTED_FILE);
+	const char *argv[] = {o->python,        o->hub_script,    "--repo",     model_repo.array,  "--repo",
+			      vae_repo.array,   "--catalogue-in", o->catalogue, "--catalogue-out", M.catalogue,
+			      "--corrupt-once", corrupt.array,    NULL};
+	/* The hub prints "ready <url>" on its stdout once it listens and the catalogue is written. */
+	int out[2];
+	CHECK(pipe(out) == 0, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	int r = posix_spawn(&M.hub, o->python, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	dstr_free(&model_repo);
+	dstr_free(&vae_repo);
+	dstr_free(&corrupt);
+	if (r != 0) {
+		close(out[0]);
+		check_fail("could not start %s %s: %s", o->python, o->hub_script, strerror(r));
+		return false;
+	}
+	char line[256] = {0};
+	size_t have = 0;
+	uint64_t deadline = os_gettime_ns() + HUB_START_MS * 1000000ull;
+	while (!memchr(line, '\n', have) && have + 1 < sizeof(line)) {
+		uint64_t now = os_gettime_ns();
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+		if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
+			break;
+		ssize_t n = read(out[0], line + have, sizeof(line) - 1 - have);
+		if (n <= 0)
+			break; /* the hub exited: its stderr says why */
+		have += (size_t)n;
+	}
+	close(out[0]);
+	CHECK(strncmp(line, "ready ", 6) == 0 && os_file_exists(M.catalogue),
+	      "the loopback hub did not come up within %d ms (it printed '%s')", HUB_START_MS, line);
+	printf("  loopback hub: %s", line + 6);
+	setenv("STREAMFX_MODEL_CATALOGUE", M.catalogue, 1);
+	setenv("STREAMFX_MODELS_DIR", M.models, 1);
+	return true;
+}
+
+void case_model_downloads_cleanup(void)
+{
+	if (M.hub > 0) {
+		kill(M.hub, SIGTERM);
+		waitpid(M.hub, NULL, 0);
+		M.hub = 0;
+	}
+	remove_tree(M.work);
+	bfree(M.work);
+	bfree(M.models);
+	bfree(M.catalogue);
+	memset(&M, 0, sizeof(M));
+}
+
+/* ---- Reading the panel, as the OBS window shows it ------------------------------------------ */
+
+/* The text of entry `id`'s state line in a fresh panel (bfree it); "" when the line is missing. */
+static char *state_line(obs_source_t *filter, const char *id)
+{
+	obs_properties_t *props = obs_source_properties(filter);
+	struct dstr key = {0};
+	dstr_printf(&key, "model_state.%s", id);
+	obs_property_t *p = props ? obs_properties_get(props, key.array) : NULL;
+	char *text = bstrdup(p ? obs_property_description(p) : "");
+	dstr_free(&key);
+	obs_properties_destroy(props);
+	return text;
+}
+
+/* Clicks the button `prefix<id>` of a fresh panel; *visible / *enabled as the panel had them. */
+static bool click(obs_source_t *filter, const char *prefix, const char *id, bool *visible, bool *enabled)
+{
+	obs_properties_t *props = obs_source_properties(filter);
+	struct dstr key = {0};
+	dstr_printf(&key, "%s%s", prefix, id);
+	obs_property_t *p = props ? obs_properties_get(props, key.array) : NULL;
+	bool found = p && obs_property_get_type(p) == OBS_PROPERTY_BUTTON;
+	if (found) {
+		if (visible)
+			*visible = obs_property_visible(p);
+		if (enabled)
+			*enabled = obs_property_enabled(p);
+		obs_property_button_clicked(p, filter);
+	} else {
+		check_fail("the panel has no button '%s'", key.array);
+	}
+	dstr_free(&key);
+	obs_properties_destroy(props);
+	return found;
+}
+
+struct state_wait {
+	obs_source_t *filter;
+	const char *id;
+	const char *fragment;
+};
+
+static bool state_has(void *arg)
+{
+	struct state_wait *w = arg;
+	char *text = state_line(w->filter, w->id);
+	bool has = strstr(text, w->fragment) != NULL;
+	bfree(text);
+	return has;
+}
+
+static bool wait_state(obs_source_t *filter, const char *id, const char *fragment, int timeout_ms)
+{
+	struct state_wait w = {filter, id, fragment};
+	if (session_wait_until(state_has, &w, timeout_ms))
+		return true;
+	char *text = state_line(filter, id);
+	check_fail("'%s' never showed '%s' within %d ms; its state line: %s", id, fragment, timeout_ms, text);
+	bfree(text);
+	return false;
+}
+
+static bool folder_installed(const char *id)
+{
+	struct dstr path = {0};
+	dstr_printf(&path, "%s/%s/streamfx-download.json", M.models, id);
+	bool found = os_file_exists(path.array);
+	dstr_free(&path);
+	return found;
+}
+
+static bool host_model_loaded(void *arg)
+{
+	char *text, *host;
+	filter_get_status(arg, &text, &host);
+	bool ready = strstr(host, "\"state\":\"ready\"") != NULL;
+	bfree(text);
+	bfree(host);
+	return ready;
+}
+
+/* ---- The case ------------------------------------------------------------------------------- */
+
+static bool run(obs_source_t *filter, obs_source_t *filter2)
+{
+	/* 1. Every entry, not downloaded; the licence gate where the catalogue says so. */
+	const char *ids[] = {MODEL, VAE, PAIR};
+	for (size_t i = 0; i < 3; i++) {
+		char *text = state_line(filter, ids[i]);
+		printf("  panel: %s\n", text);
+		CHECK(strstr(text, "not downloaded"), "'%s' should start as not downloaded, the panel says: '%s'",
+		      ids[i], text);
+		bfree(text);
+	}
+	obs_properties_t *props = obs_source_properties(filter);
+	obs_property_t *licence = obs_properties_get(props, "model_licence." PAIR);
+	obs_property_t *accept = obs_properties_get(props, "model_licence_accepted." PAIR);
+	CHECK(licence &&
+		  strstr(obs_property_description(licence), "<a href=\"https://huggingface.co/stabilityai/sd-turbo"),
+	      "the pair's licence line with its link is missing: %s",
+	      licence ? obs_property_description(licence) : "(none)");
+	CHECK(accept && obs_property_get_type(accept) == OBS_PROPERTY_BOOL, "no 'I accept' box for the pair");
+	CHECK(!obs_properties_get(props, "model_licence_accepted." VAE), "TAESD (MIT) should need no acceptance");
+	obs_properties_destroy(props);
+
+	session_log_mark();
+	bool visible = false, enabled = true;
+	CHECK(click(filter, "model_download.", PAIR, &visible, &enabled), "no Download button");
+	CHECK(visible && !enabled, "Download for the pair should be shown but disabled before the licence is accepted");
+	CHECK(session_log_has("'" PAIR "' not downloaded: its licence", "must be accepted first", NULL),
+	      "a Download before accepting the licence was not refused in the log");
+	char *text = state_line(filter, PAIR);
+	CHECK(strstr(text, "not downloaded"), "a refused Download changed the state: %s", text);
+	bfree(text);
+	printf("  ok: three entries, the licence line links the licence, Download waits for acceptance\n");
+
+	/* 2. A failed download names its reason (the hub corrupts one TAESD file once). */
+	CHECK(click(filter, "model_download.", VAE, NULL, NULL), "no Download button for TAESD");
+	if (!wait_state(filter, VAE, "failed:", FAIL_MS))
+		return false;
+	text = state_line(filter, VAE);
+	printf("  panel: %s\n", text);
+	CHECK(strstr(text, "checksum mismatch") && strstr(text, "'" CORRUPTED_FILE "'"),
+	      "the failure should name the checksum mismatch and the file: %s", text);
+	bfree(text);
+	CHECK(!folder_installed(VAE), "a failed download left an installed folder");
+	printf("  ok: a corrupted file fails the download with a named reason; nothing installed\n");
+
+	/* 3. Accept, download the pair; the second filter's Download joins the same download. */
+	update_json(filter, "{\"model_licence_accepted." PAIR "\": true}");
+	struct filter_stats before;
+	filter_stats_read(filter, &before);
+	session_log_mark();
+	CHECK(click(filter, "model_download.", PAIR, &visible, &enabled), "no Download button");
+	CHECK(enabled, "Download for the pair stays disabled after the licence was accepted");
+	CHECK(session_log_has("model '" PAIR "': download started", NULL), "no download process was started");
+	if (!wait_state(filter2, PAIR, "downloading", 5000))
+		return false;
+	session_log_mark();
+	CHECK(click(filter2, "model_download.", PAIR, NULL, NULL), "no Download button on the second filter");
+	if (!wait_state(filter, PAIR, "ready", DOWNLOAD_MS))
+		return false;
+	CHECK(!session_log_has("download started", NULL), "the second filter's Download started a second download");
+	CHECK(folder_installed(MODEL) && folder_installed(VAE), "'ready' but the folders are not installed in %s",
+	      M.models);
+	for (size_t i = 0; i < 3; i++) {
+		char *t2 = state_line(filter2, ids[i]);
+		CHECK(strstr(t2, "ready"), "the second filter's panel shows '%s' as: %s", ids[i], t2);
+		bfree(t2);
+	}
+	struct filter_stats after;
+	filter_stats_read(filter, &after);
+	CHECK(after.status_refreshes > before.status_refreshes,
+	      "the download's progress never asked the open panel to refresh (status_refreshes %lld -> %lld)",
+	      before.status_refreshes, after.status_refreshes);
+	printf("  ok: the pair downloaded once for two filters (panel refreshes asked: %lld)\n",
+	       after.status_refreshes - before.status_refreshes);
+
+	/* 4. Use: model_dir and vae_dir point at the downloaded folders and the host loads them. */
+	CHECK(click(filter, "model_use.", PAIR, &visible, NULL) && visible, "Use is not shown for a ready entry");
+	struct dstr want = {0};
+	dstr_printf(&want, "\"model_dir\":\"%s/" MODEL "\"", M.models);
+	bool configured = wait_config_has(filter, want.array, SETTLE_MS);
+	dstr_printf(&want, "\"vae_dir\":\"%s/" VAE "\"", M.models);
+	configured = configured && wait_config_has(filter, want.array, SETTLE_MS);
+	dstr_free(&want);
+	if (!configured)
+		return false;
+	if (!wait_host_ready(filter, HOST_START_MS))
+		return false;
+	if (!session_wait_until(host_model_loaded, filter, HOST_START_MS)) {
+		char *t, *host;
+		filter_get_status(filter, &t, &host);
+		check_fail("the downloaded pair never loaded: host STATUS %s", host);
+		bfree(t);
+		bfree(host);
+		return false;
+	}
+	if (!wait_host_frames(filter, 5, HOST_START_MS))
+		return false;
+	printf("  ok: Use set model_dir and vae_dir; the host loaded the download and returns frames\n");
+	return true;
+}
+
+bool case_model_downloads(const struct case_options *o)
+{
+	(void)o;
+	obs_source_t *source, *filter, *source2, *filter2;
+	const char *json = "{\"execution_provider\":\"cpu\",\"resolution\":256}";
+	if (!make_filtered_source("models source", "models filter", STILL_WIDTH, STILL_HEIGHT, 1, json, &source,
+				  &filter))
+		return false;
+	if (!make_filtered_source("models source 2", "models filter 2", STILL_WIDTH, STILL_HEIGHT, 2, json, &source2,
+				  &filter2))
+		return false;
+	obs_set_output_source(0, source);
+	bool ok = run(filter, filter2);
+	obs_set_output_source(0, NULL);
+	obs_source_release(filter2);
+	obs_source_release(source2);
+	obs_source_release(filter);
+	obs_source_release(source);
+	return ok;
+}
