@@ -7,11 +7,20 @@
 #
 #   scripts/gui-screenshot.sh [--cmake-build DIR] [--out PNG] [--advanced]
 #   scripts/gui-screenshot.sh --image-invert [--cmake-build DIR] [--out PNG]
+#   scripts/gui-screenshot.sh --model-download [--cmake-build DIR] [--out PNG]
 #
 # --image-invert: an Image source (image_source, a generated 512x512 PNG) with the filter and the
 # invert pack instead; the source's screenshot (GetSourceScreenshot) must be the negated PNG (mean
 # absolute error under 1 %), and OBS's log must hold no graphics error (device_draw, No vertex
 # shader, effect_setval, invalid param).
+#
+# --model-download: the filters dialog while a model download runs. A loopback hub
+# (tests/obs-controls/loopback-hub.py) serves the published TAESD layout that build.sh generates as
+# deinferno/taesd-onnx, throttled so the download lasts about three minutes; the plugin reads a copy
+# of the catalogue with the hub rewritten (STREAMFX_MODEL_CATALOGUE) and starts the TAESD download at
+# load (STREAMFX_TEST_START_DOWNLOAD: obs-websocket cannot press a filter's button). The picture is
+# taken once the progress file says "downloading" with bytes on disk, and the script checks it still
+# says so afterwards. It is captured with a few lines of Xlib and encoded by python3 (no ImageMagick).
 #
 # DIR defaults to build/cmake (scripts/build.sh); the host and the default pack come from
 # build/host and build/models/default. Everything runs in a scratch HOME on a private Xvfb.
@@ -22,31 +31,41 @@ CMAKE_BUILD="$BUILD_DIR/cmake"
 OUT="$REPO_ROOT/docs/img/filter-properties.png"
 ADVANCED=false
 IMAGE_INVERT=false
+MODEL_DOWNLOAD=false
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image-invert) IMAGE_INVERT=true; shift ;;
+	--model-download) MODEL_DOWNLOAD=true; shift ;;
 	--cmake-build) CMAKE_BUILD="$2"; shift 2 ;;
 	--out) OUT="$2"; shift 2 ;;
 	--advanced) ADVANCED=true; shift ;;
-	*) die "unknown option '$1' (expected --cmake-build DIR, --out PNG, --advanced, --image-invert)" ;;
+	*) die "unknown option '$1' (expected --cmake-build DIR, --out PNG, --advanced, --image-invert, --model-download)" ;;
 	esac
 done
 [ -f "$CMAKE_BUILD/native-shim/streamfx-obs.so" ] || die "no $CMAKE_BUILD/native-shim/streamfx-obs.so: run scripts/build.sh"
 [ -x "$BUILD_DIR/host/streamfx-host" ] || die "no $BUILD_DIR/host/streamfx-host: run scripts/build.sh"
 [ -f "$BUILD_DIR/models/default/manifest.json" ] || die "no $BUILD_DIR/models/default: run scripts/build.sh"
 command -v obs >/dev/null || die "obs (Debian obs-studio) is not installed"
-command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v import >/dev/null ||
-	die "needs Xvfb, xwininfo (x11-utils) and import (imagemagick)"
+if $MODEL_DOWNLOAD; then
+	command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v python3 >/dev/null ||
+		die "needs Xvfb, xwininfo (x11-utils) and python3"
+	[ -d "$BUILD_DIR/models/layout-taesd" ] || die "no $BUILD_DIR/models/layout-taesd: run scripts/build.sh"
+	[ "$OUT" = "$REPO_ROOT/docs/img/filter-properties.png" ] && OUT="$REPO_ROOT/docs/img/model-download.png"
+else
+	command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v import >/dev/null ||
+		die "needs Xvfb, xwininfo (x11-utils) and import (imagemagick)"
+fi
 node --experimental-websocket -e 'if (typeof WebSocket !== "function") process.exit(1)' 2>/dev/null ||
 	die "needs Node.js 20.10+ (WebSocket client)"
 
 SCRATCH="$(mktemp -d /tmp/streamfx-gui.XXXXXX)"
-XVFB_PID="" OBS_PID=""
+XVFB_PID="" OBS_PID="" HUB_PID=""
 cleanup() {
 	local rc=$?
 	# Only the processes this script started, by pid; the script's own status is kept.
 	# (wait reports the TERM as 143: under set -e that must not end the trap early.)
 	[ -n "$OBS_PID" ] && kill "$OBS_PID" 2>/dev/null && { wait "$OBS_PID" 2>/dev/null || true; }
+	[ -n "$HUB_PID" ] && kill "$HUB_PID" 2>/dev/null && { wait "$HUB_PID" 2>/dev/null || true; }
 	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null && { wait "$XVFB_PID" 2>/dev/null || true; }
 	rm -rf "$SCRATCH"
 	exit "$rc"
@@ -79,11 +98,30 @@ INI
 # ---- Display and OBS ------------------------------------------------------------------------------
 # -displayfd: Xvfb writes its display number once it accepts connections (no guessing, no sleep).
 exec {DISPLAY_FD}<> <(:)
-Xvfb -displayfd "$DISPLAY_FD" -screen 0 1200x2400x24 -nolisten tcp >"$SCRATCH/xvfb.log" 2>&1 &
+SCREEN_HEIGHT=2400
+$MODEL_DOWNLOAD && SCREEN_HEIGHT=3600 # the Models group is at the bottom of the panel
+Xvfb -displayfd "$DISPLAY_FD" -screen 0 1200x${SCREEN_HEIGHT}x24 -nolisten tcp >"$SCRATCH/xvfb.log" 2>&1 &
 XVFB_PID=$!
 read -r -t 20 -u "$DISPLAY_FD" DISPLAY_NUMBER || die "Xvfb did not start within 20 s ($(cat "$SCRATCH/xvfb.log"))"
 export DISPLAY=":$DISPLAY_NUMBER"
 log "Xvfb on $DISPLAY"
+
+MODELS_DIR="$HOME/.config/obs-studio/plugin_config/streamfx-obs/models"
+if $MODEL_DOWNLOAD; then
+	# Throttled so the download lasts about 180 s: OBS's start and the dialog come well within it.
+	LAYOUT_BYTES=$(du -sb "$BUILD_DIR/models/layout-taesd" | cut -f1)
+	RATE=$((LAYOUT_BYTES / 180 + 1))
+	mkfifo "$SCRATCH/hub.fifo"
+	python3 "$REPO_ROOT/tests/obs-controls/loopback-hub.py" --repo "deinferno/taesd-onnx=$BUILD_DIR/models/layout-taesd" \
+		--catalogue-in "$REPO_ROOT/native-shim/data/models/catalogue.json" --catalogue-out "$SCRATCH/catalogue.json" \
+		--rate "$RATE" >"$SCRATCH/hub.fifo" 2>"$SCRATCH/hub.log" &
+	HUB_PID=$!
+	# The hub prints "ready <url>" once it listens and the catalogue is written.
+	read -r -t 30 HUB_READY HUB_URL <"$SCRATCH/hub.fifo" || die "the loopback hub did not start ($(cat "$SCRATCH/hub.log"))"
+	[ "$HUB_READY" = ready ] || die "the loopback hub said '$HUB_READY $HUB_URL'"
+	log "loopback hub at $HUB_URL, $LAYOUT_BYTES bytes at $RATE bytes/s"
+	export STREAMFX_MODEL_CATALOGUE="$SCRATCH/catalogue.json" STREAMFX_TEST_START_DOWNLOAD=taesd
+fi
 
 obs --disable-shutdown-check --disable-updater >"$SCRATCH/obs.log" 2>&1 &
 OBS_PID=$!
@@ -247,7 +285,7 @@ int main(int argc, char **argv)
 }
 C
 cc -o "$SCRATCH/resize" "$SCRATCH/resize.c" -lX11 || die "could not build the window resizer (needs gcc and libx11-dev)"
-"$SCRATCH/resize" "$WIN" 1100 2400 || die "could not resize the dialog"
+"$SCRATCH/resize" "$WIN" 1100 "$SCREEN_HEIGHT" || die "could not resize the dialog"
 # The host logs "model '...' ready" through the shim once the pack is loaded (bounded wait on the
 # log, which tail -F follows as it grows); then 90 rendered frames (3 s) so the once-a-second status
 # line shows fps and latency.
@@ -258,6 +296,64 @@ else
 fi
 node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 90 || die "OBS stopped rendering"
 mkdir -p "$(dirname "$OUT")"
+if $MODEL_DOWNLOAD; then
+	STATUS="$MODELS_DIR/.taesd.status.json"
+	downloading() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["state"]=="downloading" and d["bytes"]>0 else 1)' "$STATUS" 2>/dev/null; }
+	# The CLI rewrites the file as bytes arrive; a render-frame wait between reads bounds the loop.
+	for _ in $(seq 1 40); do downloading && break; node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 30 || die "OBS stopped rendering"; done
+	downloading || die "no download in progress ($(cat "$STATUS" 2>/dev/null || echo no status file); OBS log: $(grep -h 'streamfx-obs' "$SCRATCH/obs.log" | tail -5))"
+	# Two more seconds: the panel rebuilds once a second while the percentage moves.
+	node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 60 || die "OBS stopped rendering"
+	cat >"$SCRATCH/capture.c" <<'C'
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <stdio.h>
+#include <stdlib.h>
+/* capture WINDOW OUT: the window's pixels as "width height\n" then RGB rows. */
+int main(int argc, char **argv)
+{
+	Display *d = XOpenDisplay(NULL);
+	if (!d || argc != 3)
+		return 1;
+	Window w = (Window)strtoul(argv[1], NULL, 0);
+	XWindowAttributes a;
+	if (!XGetWindowAttributes(d, w, &a))
+		return 1;
+	XImage *img = XGetImage(d, w, 0, 0, (unsigned)a.width, (unsigned)a.height, AllPlanes, ZPixmap);
+	FILE *f = fopen(argv[2], "wb");
+	if (!img || !f)
+		return 1;
+	fprintf(f, "%d %d\n", a.width, a.height);
+	for (int y = 0; y < a.height; y++)
+		for (int x = 0; x < a.width; x++) {
+			unsigned long p = XGetPixel(img, x, y);
+			unsigned char rgb[3] = {(p >> 16) & 255, (p >> 8) & 255, p & 255};
+			fwrite(rgb, 1, 3, f);
+		}
+	fclose(f);
+	XDestroyImage(img);
+	XCloseDisplay(d);
+	return 0;
+}
+C
+	cc -o "$SCRATCH/capture" "$SCRATCH/capture.c" -lX11 || die "could not build the window capture (needs gcc and libx11-dev)"
+	"$SCRATCH/capture" "$WIN" "$SCRATCH/shot.rgb" || die "could not capture the dialog"
+	python3 - "$SCRATCH/shot.rgb" "$OUT" <<'PY'
+import struct, sys, zlib
+raw = open(sys.argv[1], "rb").read()
+head, pixels = raw.split(b"\n", 1)
+w, h = map(int, head.split())
+rows = b"".join(b"\0" + pixels[y * w * 3:(y + 1) * w * 3] for y in range(h))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+open(sys.argv[2], "wb").write(png)
+PY
+	downloading || die "the download was over before the picture was taken: $(cat "$STATUS" 2>/dev/null)"
+	log "wrote $OUT (the filters dialog during the download: $(cat "$STATUS"))"
+	grep -h "\[streamfx-obs\]" "$SCRATCH/obs.log" | grep -i "model" | tail -6 >&2 || true
+	exit 0
+fi
 import -window "$WIN" "$OUT"
 log "wrote $OUT (the filters dialog)"
 grep -h "\[streamfx-obs\]" "$SCRATCH/obs.log" | grep -v "unavailable" | tail -6 >&2 || true

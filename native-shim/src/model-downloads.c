@@ -259,6 +259,12 @@ bool sfx_model_downloads_init(void)
 	if (R.catalogue_path && R.models_dir && load_catalogue(R.catalogue_path)) {
 		obs_log(LOG_INFO, "model catalogue %s: %zu entries; models go to %s", R.catalogue_path, R.count,
 			R.models_dir);
+		/* The GUI screenshot has no way to click a filter's button (obs-websocket presses only
+		 * inputs' buttons): it starts its download here. */
+		const char *start = getenv(SFX_TEST_START_DOWNLOAD_ENV);
+		char err[512];
+		if (start && start[0] && !sfx_model_downloads_start(start, err, sizeof(err)))
+			obs_log(LOG_WARNING, "%s=%s: %s", SFX_TEST_START_DOWNLOAD_ENV, start, err);
 		return true;
 	}
 	obs_log(LOG_ERROR, "model downloads unavailable: %s", R.problem);

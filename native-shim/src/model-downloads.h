@@ -7,8 +7,10 @@
  * files and the processes; nothing here runs on the graphics thread except
  * sfx_model_downloads_generation, an atomic read.
  *
- * Test knobs: STREAMFX_MODEL_CATALOGUE (a catalogue file instead of the plugin's) and
- * STREAMFX_MODELS_DIR (instead of obs_module_config_path("models")).
+ * Test knobs: STREAMFX_MODEL_CATALOGUE (a catalogue file instead of the plugin's),
+ * STREAMFX_MODELS_DIR (instead of obs_module_config_path("models")) and
+ * STREAMFX_TEST_START_DOWNLOAD=<id> (starts that download at module load, licence gate bypassed:
+ * scripts/gui-screenshot.sh --model-download, which cannot click a filter's button).
  */
 #pragma once
 
@@ -16,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SFX_MODEL_CATALOGUE_ENV "STREAMFX_MODEL_CATALOGUE"
-#define SFX_MODELS_DIR_ENV      "STREAMFX_MODELS_DIR"
-#define SFX_MODEL_ID_MAX        64
-#define SFX_MODEL_ERROR_MAX     1024
-#define SFX_MODEL_PATH_MAX      4096
+#define SFX_MODEL_CATALOGUE_ENV     "STREAMFX_MODEL_CATALOGUE"
+#define SFX_MODELS_DIR_ENV          "STREAMFX_MODELS_DIR"
+#define SFX_TEST_START_DOWNLOAD_ENV "STREAMFX_TEST_START_DOWNLOAD"
+#define SFX_MODEL_ID_MAX            64
+#define SFX_MODEL_ERROR_MAX         1024
 
 enum sfx_model_state {
 	SFX_MODEL_ABSENT,      /* not downloaded */
