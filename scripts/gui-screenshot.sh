@@ -15,10 +15,12 @@
 # shader, effect_setval, invalid param).
 #
 # --model-download: the filters dialog while a model download runs. A loopback hub
-# (tests/obs-controls/loopback-hub.py) serves the published TAESD layout that build.sh generates as
-# deinferno/taesd-onnx, throttled so the download lasts about three minutes; the plugin reads a copy
-# of the catalogue with the hub rewritten (STREAMFX_MODEL_CATALOGUE) and starts the TAESD download at
-# load (STREAMFX_TEST_START_DOWNLOAD: obs-websocket cannot press a filter's button). The picture is
+# (tests/obs-controls/loopback-hub.py) serves the published SD-Turbo and TAESD layouts that build.sh
+# generates as onnxruntime/sd-turbo and deinferno/taesd-onnx, throttled so the download lasts about
+# three minutes; the plugin reads a copy of the catalogue with the hub rewritten
+# (STREAMFX_MODEL_CATALOGUE) and starts the sd-turbo-taesd pair's download at load
+# (STREAMFX_TEST_START_DOWNLOAD, which bypasses the licence box: obs-websocket cannot press a
+# filter's button). The picture is
 # taken once the progress file says "downloading" with bytes on disk, and the script checks it still
 # says so afterwards. It is captured with a few lines of Xlib and encoded by python3 (no ImageMagick).
 #
@@ -49,7 +51,8 @@ command -v obs >/dev/null || die "obs (Debian obs-studio) is not installed"
 if $MODEL_DOWNLOAD; then
 	command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v python3 >/dev/null ||
 		die "needs Xvfb, xwininfo (x11-utils) and python3"
-	[ -d "$BUILD_DIR/models/layout-taesd" ] || die "no $BUILD_DIR/models/layout-taesd: run scripts/build.sh"
+	[ -d "$BUILD_DIR/models/layout-taesd" ] && [ -d "$BUILD_DIR/models/layout-onnxruntime-sd-turbo" ] ||
+		die "no published layouts in $BUILD_DIR/models: run scripts/build.sh"
 	[ "$OUT" = "$REPO_ROOT/docs/img/filter-properties.png" ] && OUT="$REPO_ROOT/docs/img/model-download.png"
 else
 	command -v Xvfb >/dev/null && command -v xwininfo >/dev/null && command -v import >/dev/null ||
@@ -109,10 +112,11 @@ log "Xvfb on $DISPLAY"
 MODELS_DIR="$HOME/.config/obs-studio/plugin_config/streamfx-obs/models"
 if $MODEL_DOWNLOAD; then
 	# Throttled so the download lasts about 180 s: OBS's start and the dialog come well within it.
-	LAYOUT_BYTES=$(du -sb "$BUILD_DIR/models/layout-taesd" | cut -f1)
+	LAYOUT_BYTES=$(du -sbc "$BUILD_DIR/models/layout-onnxruntime-sd-turbo" "$BUILD_DIR/models/layout-taesd" | tail -1 | cut -f1)
 	RATE=$((LAYOUT_BYTES / 180 + 1))
 	mkfifo "$SCRATCH/hub.fifo"
 	python3 "$REPO_ROOT/tests/obs-controls/loopback-hub.py" --repo "deinferno/taesd-onnx=$BUILD_DIR/models/layout-taesd" \
+		--repo "onnxruntime/sd-turbo=$BUILD_DIR/models/layout-onnxruntime-sd-turbo" \
 		--catalogue-in "$REPO_ROOT/native-shim/data/models/catalogue.json" --catalogue-out "$SCRATCH/catalogue.json" \
 		--rate "$RATE" >"$SCRATCH/hub.fifo" 2>"$SCRATCH/hub.log" &
 	HUB_PID=$!
@@ -120,7 +124,7 @@ if $MODEL_DOWNLOAD; then
 	read -r -t 30 HUB_READY HUB_URL <"$SCRATCH/hub.fifo" || die "the loopback hub did not start ($(cat "$SCRATCH/hub.log"))"
 	[ "$HUB_READY" = ready ] || die "the loopback hub said '$HUB_READY $HUB_URL'"
 	log "loopback hub at $HUB_URL, $LAYOUT_BYTES bytes at $RATE bytes/s"
-	export STREAMFX_MODEL_CATALOGUE="$SCRATCH/catalogue.json" STREAMFX_TEST_START_DOWNLOAD=taesd
+	export STREAMFX_MODEL_CATALOGUE="$SCRATCH/catalogue.json" STREAMFX_TEST_START_DOWNLOAD=sd-turbo-taesd
 fi
 
 obs --disable-shutdown-check --disable-updater >"$SCRATCH/obs.log" 2>&1 &
@@ -297,7 +301,7 @@ fi
 node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 90 || die "OBS stopped rendering"
 mkdir -p "$(dirname "$OUT")"
 if $MODEL_DOWNLOAD; then
-	STATUS="$MODELS_DIR/.taesd.status.json"
+	STATUS="$MODELS_DIR/.sd-turbo-taesd.status.json"
 	downloading() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["state"]=="downloading" and d["bytes"]>0 else 1)' "$STATUS" 2>/dev/null; }
 	# The CLI rewrites the file as bytes arrive; a render-frame wait between reads bounds the loop.
 	for _ in $(seq 1 40); do downloading && break; node --experimental-websocket --no-warnings "$SCRATCH/drive.mjs" frames 30 || die "OBS stopped rendering"; done

@@ -237,7 +237,10 @@ static void add_model_entry(obs_properties_t *g, const struct sfx_model_entry *e
 	sfx_model_downloads_status(e->id, &st);
 	char state[1200], text[1600], key[128];
 	sfx_model_status_format(&st, state, sizeof(state));
-	snprintf(text, sizeof(text), "%s (~%.1f GB): %s", e->name, (double)e->approx_bytes / 1e9, state);
+	if (e->approx_bytes >= 1000000000)
+		snprintf(text, sizeof(text), "%s (~%.1f GB): %s", e->name, (double)e->approx_bytes / 1e9, state);
+	else
+		snprintf(text, sizeof(text), "%s (~%.0f MB): %s", e->name, (double)e->approx_bytes / 1e6, state);
 	key_for(key, sizeof(key), MODEL_STATE, e->id);
 	obs_property_t *p = obs_properties_add_text(g, key, text, OBS_TEXT_INFO);
 	obs_property_text_set_info_word_wrap(p, true);

@@ -360,8 +360,10 @@ void sfx_model_status_format(const struct sfx_model_status *s, char *out, size_t
 	dstr_copy(&line, T("StreamFx.Model.Downloading"));
 	if (s->total > 0) {
 		dstr_catf(&line, " %d %%", (int)(100.0 * (double)s->bytes / (double)s->total));
-		if (s->rate > 0)
+		if (s->rate >= 1e6)
 			dstr_catf(&line, " · %.1f MB/s", s->rate / 1e6);
+		else if (s->rate > 0)
+			dstr_catf(&line, " · %.0f kB/s", s->rate / 1e3);
 		if (s->eta >= 0) {
 			long long left = (long long)(s->eta + 0.5);
 			if (left >= 3600)

@@ -9,7 +9,6 @@
  * The hub is started before OBS (the plugin reads STREAMFX_MODEL_CATALOGUE at load) and stopped
  * before OBS shuts down (no child process may outlive the session).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -30,7 +29,10 @@
 
 extern char **environ;
 
-#define HUB_START_MS   30000
+#define HUB_START_MS 30000
+/* Bytes per second: the pair's ~4 MB take a few seconds, so "downloading" and its progress line are
+ * seen (and a second filter can join) however fast the machine is. */
+#define HUB_RATE       "1000000"
 #define DOWNLOAD_MS    180000 /* the SD-Turbo layout is a few MB; a loaded 2-core machine is slow */
 #define FAIL_MS        60000
 #define PAIR           "sd-turbo-taesd"
@@ -83,7 +85,7 @@ bool case_model_downloads_prepare(const struct case_options *o)
 	dstr_printf(&corrupt, "deinferno/taesd-onnx:%s", CORRUPTED_FILE);
 	const char *argv[] = {o->python,        o->hub_script,    "--repo",     model_repo.array,  "--repo",
 			      vae_repo.array,   "--catalogue-in", o->catalogue, "--catalogue-out", M.catalogue,
-			      "--corrupt-once", corrupt.array,    NULL};
+			      "--corrupt-once", corrupt.array,    "--rate",     HUB_RATE,          NULL};
 	/* The hub prints "ready <url>" on its stdout once it listens and the catalogue is written. */
 	int out[2];
 	CHECK(pipe(out) == 0, "pipe: %s", strerror(errno));
@@ -220,6 +222,19 @@ static bool host_model_loaded(void *arg)
 	return ready;
 }
 
+struct refresh_wait {
+	obs_source_t *filter;
+	long long before;
+};
+
+static bool refreshed_since(void *arg)
+{
+	struct refresh_wait *w = arg;
+	struct filter_stats st;
+	filter_stats_read(w->filter, &st);
+	return st.status_refreshes > w->before;
+}
+
 /* ---- The case ------------------------------------------------------------------------------- */
 
 static bool run(obs_source_t *filter, obs_source_t *filter2)
@@ -275,8 +290,13 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	CHECK(click(filter, "model_download.", PAIR, &visible, &enabled), "no Download button");
 	CHECK(enabled, "Download for the pair stays disabled after the licence was accepted");
 	CHECK(session_log_has("model '" PAIR "': download started", NULL), "no download process was started");
-	if (!wait_state(filter2, PAIR, "downloading", 5000))
+	if (!wait_state(filter2, PAIR, "downloading", 5000) || !wait_state(filter, PAIR, " %", 10000))
 		return false;
+	text = state_line(filter, PAIR);
+	printf("  panel: %s\n", text);
+	bool progress_line = strstr(text, "downloading ") && strstr(text, "part ");
+	bfree(text);
+	CHECK(progress_line, "the state line during the download lacks the progress or the part");
 	session_log_mark();
 	CHECK(click(filter2, "model_download.", PAIR, NULL, NULL), "no Download button on the second filter");
 	if (!wait_state(filter, PAIR, "ready", DOWNLOAD_MS))
@@ -284,15 +304,23 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	CHECK(!session_log_has("download started", NULL), "the second filter's Download started a second download");
 	CHECK(folder_installed(MODEL) && folder_installed(VAE), "'ready' but the folders are not installed in %s",
 	      M.models);
+	char *config = filter_get_config(filter);
+	bool leaked = strstr(config, "model_licence") != NULL;
+	bfree(config);
+	CHECK(!leaked, "the panel-only licence key reached the host's CONFIGURE");
 	for (size_t i = 0; i < 3; i++) {
 		char *t2 = state_line(filter2, ids[i]);
 		CHECK(strstr(t2, "ready"), "the second filter's panel shows '%s' as: %s", ids[i], t2);
 		bfree(t2);
 	}
+	/* The open panel is asked to reload for the download's changes (once a second at most, and not
+	 * within 2 s of a settings change such as the licence box). */
+	struct refresh_wait rw = {filter, before.status_refreshes};
+	bool refreshed = session_wait_until(refreshed_since, &rw, 10000);
 	struct filter_stats after;
 	filter_stats_read(filter, &after);
-	CHECK(after.status_refreshes > before.status_refreshes,
-	      "the download's progress never asked the open panel to refresh (status_refreshes %lld -> %lld)",
+	CHECK(refreshed,
+	      "the download's state changes never asked the open panel to refresh (status_refreshes %lld -> %lld)",
 	      before.status_refreshes, after.status_refreshes);
 	printf("  ok: the pair downloaded once for two filters (panel refreshes asked: %lld)\n",
 	       after.status_refreshes - before.status_refreshes);

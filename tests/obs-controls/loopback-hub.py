@@ -125,7 +125,8 @@ def make_handler(hub):
                 self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
             self.end_headers()
             body = memoryview(data)[start:]
-            chunk = 64 * 1024
+            # Small chunks when throttled, so progress moves smoothly rather than in 64 KiB jumps.
+            chunk = 64 * 1024 if not hub.rate else max(512, min(64 * 1024, int(hub.rate / 8)))
             t0 = time.monotonic()
             sent = 0
             while sent < len(body):
