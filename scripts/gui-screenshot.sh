@@ -102,7 +102,7 @@ INI
 # -displayfd: Xvfb writes its display number once it accepts connections (no guessing, no sleep).
 exec {DISPLAY_FD}<> <(:)
 SCREEN_HEIGHT=2400
-$MODEL_DOWNLOAD && SCREEN_HEIGHT=3600 # the Models group is at the bottom of the panel
+$MODEL_DOWNLOAD && SCREEN_HEIGHT=4800 # the Models group is at the bottom of the panel
 Xvfb -displayfd "$DISPLAY_FD" -screen 0 1200x${SCREEN_HEIGHT}x24 -nolisten tcp >"$SCRATCH/xvfb.log" 2>&1 &
 XVFB_PID=$!
 read -r -t 20 -u "$DISPLAY_FD" DISPLAY_NUMBER || die "Xvfb did not start within 20 s ($(cat "$SCRATCH/xvfb.log"))"
@@ -342,12 +342,15 @@ int main(int argc, char **argv)
 C
 	cc -o "$SCRATCH/capture" "$SCRATCH/capture.c" -lX11 || die "could not build the window capture (needs gcc and libx11-dev)"
 	"$SCRATCH/capture" "$WIN" "$SCRATCH/shot.rgb" || die "could not capture the dialog"
-	python3 - "$SCRATCH/shot.rgb" "$OUT" <<'PY'
+	# Only the bottom of the dialog: the Models group (the rest of the panel is docs/img/filter-properties.png).
+	python3 - "$SCRATCH/shot.rgb" "$OUT" 1000 <<'PY'
 import struct, sys, zlib
 raw = open(sys.argv[1], "rb").read()
 head, pixels = raw.split(b"\n", 1)
-w, h = map(int, head.split())
-rows = b"".join(b"\0" + pixels[y * w * 3:(y + 1) * w * 3] for y in range(h))
+w, full = map(int, head.split())
+h = min(full, int(sys.argv[3]))
+top = full - h
+rows = b"".join(b"\0" + pixels[y * w * 3:(y + 1) * w * 3] for y in range(top, full))
 def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")

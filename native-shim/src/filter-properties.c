@@ -256,7 +256,7 @@ static void add_model_entry(obs_properties_t *g, const struct sfx_model_entry *e
 		key_for(key, sizeof(key), MODEL_LICENCE, e->id);
 		obs_properties_add_text(g, key, line, OBS_TEXT_INFO);
 	}
-	if (e->must_accept && !ready) {
+	if (e->must_accept && !ready && !downloading) {
 		key_for(key, sizeof(key), SFX_SETTING_MODEL_ACCEPT_PREFIX, e->id);
 		p = obs_properties_add_bool(g, key, T("StreamFx.Model.Accept"));
 		obs_property_set_modified_callback(p, licence_modified);

@@ -318,7 +318,22 @@ bool sfx_model_downloads_status(const char *id, struct sfx_model_status *out)
 		via = running_job_with_part(parts[k]);
 	if (via >= 0) {
 		*out = R.jobs[via].status;
-		copy_string(out->via, sizeof(out->via), via == i ? "" : R.entries[via].id);
+		if (via != i) {
+			/* A part of another entry's download: its own bytes while its part runs, else queued. */
+			const char *job_parts[2];
+			size_t job_n = parts_of((size_t)via, job_parts);
+			int current =
+			    out->part_index >= 1 && (size_t)out->part_index <= job_n ? out->part_index - 1 : 0;
+			bool now = n == 1 && strcmp(job_parts[current], id) == 0;
+			if (!now) {
+				out->bytes = out->total = 0;
+				out->rate = 0;
+				out->eta = -1;
+				out->queued = n == 1;
+			}
+			out->part_index = out->parts = 1;
+			copy_string(out->via, sizeof(out->via), R.entries[via].id);
+		}
 		sfx_mutex_unlock(R.lock);
 		return true;
 	}
@@ -357,7 +372,7 @@ void sfx_model_status_format(const struct sfx_model_status *s, char *out, size_t
 		break;
 	}
 	struct dstr line = {0};
-	dstr_copy(&line, T("StreamFx.Model.Downloading"));
+	dstr_copy(&line, T(s->queued ? "StreamFx.Model.Queued" : "StreamFx.Model.Downloading"));
 	if (s->total > 0) {
 		dstr_catf(&line, " %d %%", (int)(100.0 * (double)s->bytes / (double)s->total));
 		if (s->rate >= 1e6)

@@ -53,6 +53,7 @@ struct sfx_model_status {
 	double eta;                 /* seconds left; < 0 before it is known */
 	int part_index, parts;      /* 1-based; parts > 1 for a pair */
 	char via[SFX_MODEL_ID_MAX]; /* downloading as a part of this entry ("" when itself) */
+	bool queued;                /* via's download fetches its other part first */
 	char error[SFX_MODEL_ERROR_MAX];
 };
 
@@ -87,5 +88,5 @@ bool sfx_model_downloads_cancel(const char *id);
 uint64_t sfx_model_downloads_generation(void);
 
 /* The state line of an entry: "not downloaded", "downloading 42 % · 35.0 MB/s · 1:10 left",
- * "ready", "failed: <reason>", "cancelled: nothing was installed". */
+ * "queued (with <pair>)", "ready", "failed: <reason>", "cancelled: nothing was installed". */
 void sfx_model_status_format(const struct sfx_model_status *s, char *out, size_t cap);
