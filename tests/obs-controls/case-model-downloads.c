@@ -282,8 +282,22 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	CHECK(!folder_installed(VAE), "a failed download left an installed folder");
 	printf("  ok: a corrupted file fails the download with a named reason; nothing installed\n");
 
-	/* 3. Accept, download the pair; the second filter's Download joins the same download. */
+	/* 3. Accept; a download cancelled while it runs installs nothing and says so. */
 	update_json(filter, "{\"model_licence_accepted." PAIR "\": true}");
+	CHECK(click(filter, "model_download.", PAIR, NULL, &enabled), "no Download button");
+	CHECK(enabled, "Download for the pair stays disabled after the licence was accepted");
+	if (!wait_state(filter, PAIR, "downloading", 5000))
+		return false;
+	CHECK(click(filter, "model_cancel.", PAIR, &visible, NULL) && visible, "no Cancel shown while downloading");
+	if (!wait_state(filter, PAIR, "cancelled", FAIL_MS))
+		return false;
+	text = state_line(filter, PAIR);
+	printf("  panel: %s\n", text);
+	bfree(text);
+	CHECK(!folder_installed(MODEL) && !folder_installed(VAE), "a cancelled download left an installed folder");
+	printf("  ok: Cancel stops the download; nothing installed\n");
+
+	/* 4. Download the pair; the second filter's Download joins the same download. */
 	struct filter_stats before;
 	filter_stats_read(filter, &before);
 	session_log_mark();
@@ -325,7 +339,7 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	printf("  ok: the pair downloaded once for two filters (panel refreshes asked: %lld)\n",
 	       after.status_refreshes - before.status_refreshes);
 
-	/* 4. Use: model_dir and vae_dir point at the downloaded folders and the host loads them. */
+	/* 5. Use: model_dir and vae_dir point at the downloaded folders and the host loads them. */
 	CHECK(click(filter, "model_use.", PAIR, &visible, NULL) && visible, "Use is not shown for a ready entry");
 	struct dstr want = {0};
 	dstr_printf(&want, "\"model_dir\":\"%s/" MODEL "\"", M.models);
