@@ -37,14 +37,32 @@ public sealed class ModelDownloads(HubDownloader downloader, Catalogue catalogue
         lock (_lock) return _running.TryGetValue(partId, out var r) ? r.Latest : null;
     }
 
-    /// <summary>Downloads an entry (both parts of a pair); <paramref name="waitToken"/> only stops this caller's wait.</summary>
-    public async Task<DownloadResult> DownloadAsync(string id, IProgress<DownloadProgress>? progress, CancellationToken waitToken)
+    /// <summary>
+    /// Downloads an entry (both parts of a pair); <paramref name="waitToken"/> only stops this caller's wait.
+    /// <paramref name="cancelToken"/> cancels the download itself (as <see cref="Cancel"/> does), also when it fires
+    /// before a part has started or between the two parts of a pair, where a later Cancel would find nothing running.
+    /// </summary>
+    public async Task<DownloadResult> DownloadAsync(string id, IProgress<DownloadProgress>? progress, CancellationToken waitToken,
+        CancellationToken cancelToken = default)
     {
         var entry = catalogue.Find(id);
         var installed = new List<InstalledModel>();
         foreach (var part in catalogue.Parts(entry))
-            installed.Add(await Join(part, progress).WaitAsync(waitToken).ConfigureAwait(false));
+        {
+            if (cancelToken.IsCancellationRequested)
+                throw new ModelHubException(ModelHubFault.Cancelled, $"'{part.Id}': download cancelled before it started; nothing was installed");
+            var running = Join(part, progress);
+            // Registered after the part is running: a token already cancelled cancels it at once.
+            using var cancelPart = cancelToken.Register(() => CancelPart(part.Id));
+            installed.Add(await running.WaitAsync(waitToken).ConfigureAwait(false));
+        }
         return new DownloadResult(entry.Id, installed[0].Folder, entry.IsPair ? installed[1].Folder : null, installed);
+    }
+
+    private void CancelPart(string partId)
+    {
+        lock (_lock)
+            if (_running.TryGetValue(partId, out var r)) r.Cancel.Cancel();
     }
 
     /// <summary>Cancels the running download(s) of an entry; returns whether one was running.</summary>

@@ -106,14 +106,16 @@ public static class ModelsCommand
                     var downloader = new HubDownloader(http, new DownloadOptions());
                     var downloads = new ModelDownloads(downloader, catalogue, root);
                     var printer = new ProgressPrinter(stdout, terminal, progressFile);
-                    // Ctrl+C cancels the download itself, so it stops cleanly rather than being cut off at exit.
-                    using var cancelOnRequest = ct.Register(() => downloads.Cancel(operand));
-                    // Waits without ct: after a Ctrl+C the download unwinds (closes files, releases its lock) before the exit.
-                    var result = await downloads.DownloadAsync(operand, printer, CancellationToken.None).ConfigureAwait(false);
+                    // Ctrl+C (or the cancel file) cancels the download itself, so it stops cleanly rather than being cut
+                    // off at exit. Waits without ct: after a cancel the download unwinds (closes files, releases its
+                    // lock) before the exit.
+                    var result = await downloads.DownloadAsync(operand, printer, CancellationToken.None, ct).ConfigureAwait(false);
                     printer.Finish();
                     foreach (var part in result.Parts)
                     {
-                        var problems = await HubDownloader.VerifyAsync(part.Folder, ct).ConfigureAwait(false);
+                        // Installed by now: a cancel arriving during this last check is not honoured, so the
+                        // outcome reported is always true ("nothing was installed" only when nothing was).
+                        var problems = await HubDownloader.VerifyAsync(part.Folder, CancellationToken.None).ConfigureAwait(false);
                         if (problems.Count > 0)
                             throw new ModelHubException(ModelHubFault.VerifyFailed, $"'{part.Id}' in {part.Folder} does not verify:\n  " + string.Join("\n  ", problems));
                         stdout.WriteLine($"{part.Id}: {(part.AlreadyPresent ? "already present and verified" : "downloaded and verified")}, commit {part.Commit}, {part.Folder}");

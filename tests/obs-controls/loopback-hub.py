@@ -9,11 +9,13 @@
       the file, with Range support and an X-Repo-Commit header
 
   loopback-hub.py --repo OWNER/NAME=FOLDER ... --catalogue-in shipped.json --catalogue-out test.json
-                  [--corrupt-once OWNER/NAME:PATH] [--rate BYTES_PER_S] [--log FILE]
+                  [--corrupt-once OWNER/NAME:PATH] [--hold OWNER/NAME:PATH:N] [--rate BYTES_PER_S]
 
 Once listening it writes --catalogue-out (the shipped catalogue with its one hub string replaced by
 this server's URL), then prints "ready <url>" on stdout. --corrupt-once flips a byte of that
-file the first time it is served (a checksum failure, then a clean retry). --rate throttles every
+file the first time it is served (a checksum failure, then a clean retry). --hold answers the Nth
+request for that file with its headers and then nothing (a download that is still running when OBS
+shuts down). --rate throttles every
 file body (the GUI screenshot needs a download that lasts). Runs until killed.
 """
 import argparse
@@ -34,9 +36,13 @@ def git_blob_id(data):
 
 
 class Hub:
-    def __init__(self, repos, corrupt_once, rate):
+    def __init__(self, repos, corrupt_once, hold, rate):
         self.repos = repos  # "owner/name" -> {path: bytes}
         self.corrupt_once = set(corrupt_once)
+        self.hold = {}  # "owner/name:path" -> the request number that is held
+        for spec in hold:
+            key, n = spec.rsplit(":", 1)
+            self.hold[key] = int(n)
         self.rate = rate
         self.lock = threading.Lock()
         self.served = {}  # "owner/name:path" -> requests
@@ -106,6 +112,7 @@ def make_handler(hub):
                 hub.served[key] = hub.served.get(key, 0) + 1
                 corrupt = key in hub.corrupt_once
                 hub.corrupt_once.discard(key)
+                held = hub.hold.get(key) == hub.served[key]
             if corrupt:
                 data = bytearray(data)
                 data[len(data) // 2] ^= 0x5A
@@ -124,6 +131,12 @@ def make_handler(hub):
             if start:
                 self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
             self.end_headers()
+            if held:
+                self.wfile.flush()
+                # Until the client goes away (its cancel) or the hub is stopped.
+                while self.rfile.read(1):
+                    pass
+                return
             body = memoryview(data)[start:]
             # Small chunks when throttled, so progress moves smoothly rather than in 64 KiB jumps.
             chunk = 64 * 1024 if not hub.rate else max(512, min(64 * 1024, int(hub.rate / 8)))
@@ -149,6 +162,7 @@ def main():
     ap.add_argument("--catalogue-in", required=True)
     ap.add_argument("--catalogue-out", required=True)
     ap.add_argument("--corrupt-once", action="append", default=[], help="OWNER/NAME:PATH")
+    ap.add_argument("--hold", action="append", default=[], help="OWNER/NAME:PATH:N")
     ap.add_argument("--rate", type=float, default=0)
     a = ap.parse_args()
 
@@ -158,7 +172,7 @@ def main():
         repos[name] = load_folder(folder)
         if not repos[name]:
             sys.exit("loopback-hub: %s: no files in %s" % (name, folder))
-    hub = Hub(repos, a.corrupt_once, a.rate)
+    hub = Hub(repos, a.corrupt_once, a.hold, a.rate)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(hub))
     url = "http://127.0.0.1:%d" % server.server_address[1]
     with open(a.catalogue_in, encoding="utf-8") as f:

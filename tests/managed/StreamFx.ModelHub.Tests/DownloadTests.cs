@@ -218,6 +218,45 @@ public class DownloadTests
     }
 
     [Fact]
+    public async Task ACancelTokenThatFiredBeforeTheStartStopsThePairBeforeAnyPart()
+    {
+        using var s = new HubSetup();
+        var downloads = s.Downloads();
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        var e = await Fails(downloads.DownloadAsync("pair", null, CancellationToken.None, cancel.Token));
+
+        Assert.Equal(ModelHubFault.Cancelled, e.Fault);
+        Assert.Contains("'tiny': download cancelled before it started; nothing was installed", e.Message);
+        Assert.Equal(0, downloads.Started);
+        Assert.Equal(0, s.Hub.TotalResolveBytes);
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "tiny")));
+    }
+
+    [Fact]
+    public async Task ACancelTokenStopsTheRunningPartAndThePairNeverStartsItsSecond()
+    {
+        using var s = new HubSetup();
+        var gate = new FileFault { Gate = new TaskCompletionSource() };
+        s.Tiny.Faults["unet/model.onnx"] = gate;
+        var downloads = s.Downloads();
+        using var cancel = new CancellationTokenSource();
+
+        var running = downloads.DownloadAsync("pair", null, CancellationToken.None, cancel.Token);
+        await gate.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cancel.Cancel();
+        var e = await Fails(running);
+        gate.Gate.SetResult();
+
+        Assert.Equal(ModelHubFault.Cancelled, e.Fault);
+        Assert.Equal(1, downloads.Started); // "ae" never began
+        Assert.Equal(0, s.Hub.ResolveRequests("vae_decoder/model.onnx", "test/ae"));
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "tiny")));
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "ae")));
+    }
+
+    [Fact]
     public async Task AnInstalledModelIsVerifiedNotFetchedAgain()
     {
         using var s = new HubSetup();

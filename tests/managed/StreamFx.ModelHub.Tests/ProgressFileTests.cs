@@ -67,6 +67,24 @@ public class ProgressFileTests
     }
 
     [Fact]
+    public async Task ACancelFileThatIsThereAtTheStartInstallsNothing()
+    {
+        using var s = new HubSetup();
+        s.Hub.CatalogueJson = Fixtures.CatalogueJson(s.Hub.BaseUrl);
+        string progress = Path.Combine(s.Temp.Path, "status.json");
+        string cancel = Path.Combine(s.Temp.Path, "cancel");
+        File.WriteAllText(cancel, "");
+
+        var (code, _, stderr) = await Cli(s, "pair", progress, cancel).WaitAsync(Deadline);
+
+        Assert.Equal(1, code);
+        Assert.Contains("nothing was installed", stderr);
+        Assert.Equal("cancelled", Str(Read(progress)!.Value, "state"));
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "tiny")));
+        Assert.False(Directory.Exists(Path.Combine(s.ModelsRoot, "ae")));
+    }
+
+    [Fact]
     public async Task AFailedDownloadLeavesTheNamedReasonInTheProgressFile()
     {
         using var s = new HubSetup();
