@@ -430,6 +430,14 @@ static void finish(size_t i, int exit_code, const char *file_state)
 		s->state = SFX_MODEL_READY;
 		s->error[0] = '\0';
 		obs_log(LOG_INFO, "model '%s' downloaded and verified into %s", R.entries[i].id, R.models_dir);
+		/* A part's own earlier failure is history now: if its folder goes away it is "not downloaded". */
+		const char *parts[2];
+		size_t n = parts_of(i, parts);
+		for (size_t k = 0; k < n; k++) {
+			ptrdiff_t p = index_of(parts[k]);
+			if (p >= 0)
+				R.jobs[p].has_result = false;
+		}
 	} else if (file_state && strcmp(file_state, "cancelled") == 0) {
 		s->state = SFX_MODEL_CANCELLED;
 		obs_log(LOG_INFO, "model '%s': download cancelled; nothing was installed", R.entries[i].id);

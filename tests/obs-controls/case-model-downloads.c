@@ -7,7 +7,8 @@
  * folders and the host loads them.
  *
  * The hub is started before OBS (the plugin reads STREAMFX_MODEL_CATALOGUE at load) and stopped
- * before OBS shuts down (no child process may outlive the session).
+ * after OBS shut down: the last download is still running when the module unloads, and the session
+ * fails if the unload leaves any child process behind.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -39,6 +40,8 @@ extern char **environ;
 #define MODEL          "sd-turbo-onnx"
 #define VAE            "taesd"
 #define CORRUPTED_FILE "vae_decoder/model.onnx"
+/* Its first request is the pair's download; the second (step 6) is held open. */
+#define HELD_FILE "vae_encoder/model.onnx"
 
 static struct {
 	pid_t hub;
@@ -67,47 +70,70 @@ bool case_model_downloads_prepare(const struct case_options *o)
 	      "model-downloads needs --python, --hub-script, --catalogue, --layout-model and --layout-vae");
 	CHECK(os_file_exists(o->layout_model) && os_file_exists(o->layout_vae),
 	      "published layouts missing: %s, %s (scripts/build.sh makes them)", o->layout_model, o->layout_vae);
-	struct dstr d = {0};
-	dstr_printf(&d, "%s/model-downloads-%d", o->work_dir, (int)getpid());
-	M.work = d.array;
+	/* Plain malloc: these outlive OBS (cleanup runs after session_stop counts libobs allocations). */
+	if (asprintf(&M.work, "%s/model-downloads-%d", o->work_dir, (int)getpid()) < 0 ||
+	    asprintf(&M.models, "%s/models", M.work) < 0 || asprintf(&M.catalogue, "%s/catalogue.json", M.work) < 0) {
+		check_fail("out of memory");
+		return false;
+	}
 	remove_tree(M.work);
 	os_mkdirs(M.work);
-	d = (struct dstr){0};
-	dstr_printf(&d, "%s/models", M.work);
-	M.models = d.array;
-	d = (struct dstr){0};
-	dstr_printf(&d, "%s/catalogue.json", M.work);
-	M.catalogue = d.array;
 
-	struct dstr model_repo = {0}, vae_repo = {0}, corrupt = {0};
+	struct dstr model_repo = {0}, vae_repo = {0}, corrupt = {0}, hold = {0};
 	dstr_printf(&model_repo, "onnxruntime/sd-turbo=%s", o->layout_model);
 	dstr_printf(&vae_repo, "deinferno/taesd-onnx=%s", o->layout_vae);
 	dstr_printf(&corrupt, "deinferno/taesd-onnx:%s", CORRUPTED_FILE);
-	const char *argv[] = {o->python,        o->hub_script,    "--repo",     model_repo.array,  "--repo",
-			      vae_repo.array,   "--catalogue-in", o->catalogue, "--catalogue-out", M.catalogue,
-			      "--corrupt-once", corrupt.array,    "--rate",     HUB_RATE,          NULL};
-	/* The hub prints "ready <url>" on its stdout once it listens and the catalogue is written. */
+	dstr_printf(&hold, "deinferno/taesd-onnx:%s:2", HELD_FILE);
+	/* Through sh, which starts the hub in the background, prints its pid and exits: the hub is then
+	 * no child of this process, so it can outlive OBS's shutdown (a download is still talking to it
+	 * when the module unloads, and session_stop counts this process's children). */
+	const char *argv[] = {"/bin/sh",
+			      "-c",
+			      "\"$0\" \"$@\" & echo \"pid $!\"",
+			      o->python,
+			      o->hub_script,
+			      "--repo",
+			      model_repo.array,
+			      "--repo",
+			      vae_repo.array,
+			      "--catalogue-in",
+			      o->catalogue,
+			      "--catalogue-out",
+			      M.catalogue,
+			      "--corrupt-once",
+			      corrupt.array,
+			      "--rate",
+			      HUB_RATE,
+			      "--hold",
+			      hold.array,
+			      NULL};
+	/* The hub prints "ready <url>" on its stdout once it listens and the catalogue is written (after
+	 * sh's "pid N" line). */
 	int out[2];
 	CHECK(pipe(out) == 0, "pipe: %s", strerror(errno));
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addclose(&fa, out[0]);
-	int r = posix_spawn(&M.hub, o->python, &fa, NULL, (char *const *)argv, environ);
+	pid_t sh = 0;
+	int r = posix_spawn(&sh, "/bin/sh", &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
 	dstr_free(&model_repo);
 	dstr_free(&vae_repo);
 	dstr_free(&corrupt);
+	dstr_free(&hold);
 	if (r != 0) {
 		close(out[0]);
 		check_fail("could not start %s %s: %s", o->python, o->hub_script, strerror(r));
 		return false;
 	}
-	char line[256] = {0};
+	char line[512] = {0};
 	size_t have = 0;
 	uint64_t deadline = os_gettime_ns() + HUB_START_MS * 1000000ull;
-	while (!memchr(line, '\n', have) && have + 1 < sizeof(line)) {
+	while (!strstr(line, "ready ") || !strchr(strstr(line, "ready "), '\n')) {
+		if (have + 1 >= sizeof(line))
+			break;
 		uint64_t now = os_gettime_ns();
 		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
 		if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
@@ -118,9 +144,14 @@ bool case_model_downloads_prepare(const struct case_options *o)
 		have += (size_t)n;
 	}
 	close(out[0]);
-	CHECK(strncmp(line, "ready ", 6) == 0 && os_file_exists(M.catalogue),
+	waitpid(sh, NULL, 0);
+	long long pid = 0;
+	if (sscanf(line, "pid %lld", &pid) == 1)
+		M.hub = (pid_t)pid;
+	const char *ready = strstr(line, "ready ");
+	CHECK(M.hub > 0 && ready && os_file_exists(M.catalogue),
 	      "the loopback hub did not come up within %d ms (it printed '%s')", HUB_START_MS, line);
-	printf("  loopback hub: %s", line + 6);
+	printf("  loopback hub (pid %d): %s", (int)M.hub, ready + 6);
 	setenv("STREAMFX_MODEL_CATALOGUE", M.catalogue, 1);
 	setenv("STREAMFX_MODELS_DIR", M.models, 1);
 	return true;
@@ -129,14 +160,13 @@ bool case_model_downloads_prepare(const struct case_options *o)
 void case_model_downloads_cleanup(void)
 {
 	if (M.hub > 0) {
-		kill(M.hub, SIGTERM);
-		waitpid(M.hub, NULL, 0);
+		kill(M.hub, SIGTERM); /* not our child (see prepare): nothing to reap */
 		M.hub = 0;
 	}
 	remove_tree(M.work);
-	bfree(M.work);
-	bfree(M.models);
-	bfree(M.catalogue);
+	free(M.work);
+	free(M.models);
+	free(M.catalogue);
 	memset(&M, 0, sizeof(M));
 }
 
@@ -311,8 +341,10 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	bool progress_line = strstr(text, "downloading ") && strstr(text, "part ");
 	bfree(text);
 	CHECK(progress_line, "the state line during the download lacks the progress or the part");
+	update_json(filter2, "{\"model_licence_accepted." PAIR "\": true}");
 	session_log_mark();
 	CHECK(click(filter2, "model_download.", PAIR, NULL, NULL), "no Download button on the second filter");
+	CHECK(!session_log_has("not downloaded", NULL), "the second filter's Download was refused");
 	if (!wait_state(filter, PAIR, "ready", DOWNLOAD_MS))
 		return false;
 	CHECK(!session_log_has("download started", NULL), "the second filter's Download started a second download");
@@ -362,6 +394,23 @@ static bool run(obs_source_t *filter, obs_source_t *filter2)
 	if (!wait_host_frames(filter, 5, HOST_START_MS))
 		return false;
 	printf("  ok: Use set model_dir and vae_dir; the host loaded the download and returns frames\n");
+
+	/* 6. A download still running when OBS shuts down: the module's unload stops and reaps it
+	 * (session_stop fails on any child process left). The hub holds TAESD's second file. */
+	struct dstr taesd = {0};
+	dstr_printf(&taesd, "%s/" VAE, M.models);
+	remove_tree(taesd.array);
+	dstr_free(&taesd);
+	if (!wait_state(filter, VAE, "not downloaded", 5000))
+		return false;
+	CHECK(click(filter, "model_download.", VAE, NULL, NULL), "no Download button for TAESD");
+	/* A percentage: the first file is in, the second is the one the hub holds. */
+	if (!wait_state(filter, VAE, "downloading", 5000) || !wait_state(filter, VAE, " %", 30000))
+		return false;
+	text = state_line(filter, VAE);
+	printf("  panel: %s\n", text);
+	bfree(text);
+	printf("  ok: TAESD downloading (its second file held by the hub) as OBS shuts down\n");
 	return true;
 }
 

@@ -28,7 +28,7 @@ bool case_instances(const struct case_options *o);
 bool case_diffusion(const struct case_options *o);
 bool case_source_kinds(const struct case_options *o);
 bool case_model_downloads(const struct case_options *o);
-/* Before OBS starts (the plugin reads the catalogue at load) and after the case (no child may
- * outlive the session). */
+/* Before OBS starts (the plugin reads the catalogue at load) and after OBS shut down (the hub
+ * outlives the session so that a download is still running at the module's unload). */
 bool case_model_downloads_prepare(const struct case_options *o);
 void case_model_downloads_cleanup(void);

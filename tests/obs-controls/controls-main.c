@@ -27,7 +27,7 @@ struct case_entry {
 	bool needs_invert;
 	bool needs_diffusion;
 	bool (*prepare)(const struct case_options *o); /* before OBS starts; may be NULL */
-	void (*cleanup)(void);                         /* before OBS shuts down; may be NULL */
+	void (*cleanup)(void);                         /* after OBS shut down; may be NULL */
 };
 
 static const struct case_entry cases[] = {
@@ -125,9 +125,9 @@ int main(int argc, char **argv)
 
 	uint64_t start = os_gettime_ns();
 	bool ok = (!c->prepare || c->prepare(&co)) && session_start(&so) && c->run(&co);
+	bool clean = session_stop();
 	if (c->cleanup)
 		c->cleanup();
-	bool clean = session_stop();
 	ok = ok && clean && !check_failed();
 	printf("controls case %s: %s (%.1f s)\n", c->name, ok ? "PASS" : "FAIL",
 	       (double)(os_gettime_ns() - start) / 1e9);
