@@ -245,12 +245,16 @@ bool sfx_model_downloads_init(void)
 	}
 	char *dir = env_dir && env_dir[0] ? bstrdup(env_dir) : obs_module_config_path("models");
 	if (dir) {
-		/* The host is given an absolute folder, and resolving one needs the folder to exist. */
-		os_mkdirs(dir);
-		R.models_dir = os_get_abs_path_ptr(dir);
-		if (!R.models_dir)
-			snprintf(R.problem, sizeof(R.problem), "models folder '%s' cannot be created", dir);
-		bfree(dir);
+		/* The host is given an absolute folder. Nothing is created before the first download. */
+		bool absolute = dir[0] == '/' || dir[0] == '\\' || (dir[0] && dir[1] == ':');
+		char cwd[4096];
+		if (!absolute && os_getcwd(cwd, sizeof(cwd))) {
+			struct dstr path = {0};
+			dstr_printf(&path, "%s/%s", cwd, dir);
+			bfree(dir);
+			dir = path.array;
+		}
+		R.models_dir = dir;
 	} else {
 		snprintf(R.problem, sizeof(R.problem), "OBS gave no configuration folder for the models");
 	}
