@@ -40,7 +40,8 @@ struct job {
 static struct {
 	bool ready;
 	char problem[512];
-	struct sfx_model_entry *entries;
+	struct sfx_model_catalogue catalogue;
+	struct sfx_model_entry *entries; /* catalogue.entries */
 	struct job *jobs;
 	size_t count;
 	char *catalogue_path;
@@ -103,8 +104,6 @@ char *sfx_model_downloads_folder(const char *id)
 	return path.array;
 }
 
-/* ---- Catalogue ------------------------------------------------------------------------------ */
-
 static void copy_string(char *out, size_t cap, const char *text)
 {
 	snprintf(out, cap, "%s", text ? text : "");
@@ -121,112 +120,6 @@ static size_t parts_of(size_t i, const char *parts[2])
 	}
 	parts[0] = e->id;
 	return 1;
-}
-
-/* Reads one entry; false (after logging file, field, expected and found) when it is unusable. */
-static bool read_entry(const char *path, size_t index, obs_data_t *item, struct sfx_model_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	const char *id = obs_data_get_string(item, "id");
-	if (!id[0] || strlen(id) >= SFX_MODEL_ID_MAX || strpbrk(id, "/\\. ") != NULL) {
-		obs_log(LOG_ERROR,
-			"%s: models[%zu].id: expected a plain name under %d bytes, found '%s'; entry skipped", path,
-			index, SFX_MODEL_ID_MAX, id);
-		return false;
-	}
-	copy_string(e->id, sizeof(e->id), id);
-	copy_string(e->name, sizeof(e->name),
-		    obs_data_has_user_value(item, "name") ? obs_data_get_string(item, "name") : id);
-	copy_string(e->kind, sizeof(e->kind), obs_data_get_string(item, "kind"));
-	obs_data_t *parts = obs_data_get_obj(item, "parts");
-	if (parts) {
-		copy_string(e->model_part, sizeof(e->model_part), obs_data_get_string(parts, "model_dir"));
-		copy_string(e->vae_part, sizeof(e->vae_part), obs_data_get_string(parts, "vae_dir"));
-		obs_data_release(parts);
-		if (!e->model_part[0] || !e->vae_part[0]) {
-			obs_log(LOG_ERROR,
-				"%s: models[%zu] ('%s').parts: expected model_dir and vae_dir, found '%s' and '%s'; "
-				"entry skipped",
-				path, index, id, e->model_part, e->vae_part);
-			return false;
-		}
-		return true;
-	}
-	obs_data_t *licence = obs_data_get_obj(item, "licence");
-	if (licence) {
-		copy_string(e->licence_name, sizeof(e->licence_name), obs_data_get_string(licence, "name"));
-		copy_string(e->licence_url, sizeof(e->licence_url), obs_data_get_string(licence, "url"));
-		e->must_accept = obs_data_get_bool(licence, "must_accept");
-		obs_data_release(licence);
-	}
-	e->approx_bytes = obs_data_get_int(item, "approx_bytes");
-	return true;
-}
-
-/* A pair takes its size and licence from its parts (which must be plain entries of the file). */
-static bool complete_pair(const char *path, struct sfx_model_entry *e)
-{
-	const char *names[2] = {e->model_part, e->vae_part};
-	const struct sfx_model_entry *parts[2] = {NULL, NULL};
-	for (int k = 0; k < 2; k++) {
-		ptrdiff_t i = index_of(names[k]);
-		if (i < 0 || R.entries[i].model_part[0]) {
-			obs_log(LOG_ERROR,
-				"%s: '%s'.parts: expected the id of a plain entry, found '%s'; entry skipped", path,
-				e->id, names[k]);
-			return false;
-		}
-		parts[k] = &R.entries[i];
-	}
-	e->approx_bytes = parts[0]->approx_bytes + parts[1]->approx_bytes;
-	const struct sfx_model_entry *l = parts[1]->must_accept && !parts[0]->must_accept ? parts[1] : parts[0];
-	copy_string(e->licence_name, sizeof(e->licence_name), l->licence_name);
-	copy_string(e->licence_url, sizeof(e->licence_url), l->licence_url);
-	e->must_accept = parts[0]->must_accept || parts[1]->must_accept;
-	return true;
-}
-
-static bool load_catalogue(const char *path)
-{
-	obs_data_t *root = obs_data_create_from_json_file(path);
-	if (!root) {
-		snprintf(R.problem, sizeof(R.problem), "%s: %s", path,
-			 os_file_exists(path) ? "not a readable JSON object" : "no such file");
-		return false;
-	}
-	obs_data_array_t *models = obs_data_get_array(root, "models");
-	size_t n = obs_data_array_count(models);
-	if (!models || n == 0) {
-		snprintf(R.problem, sizeof(R.problem), "%s: models: expected a non-empty array, found none", path);
-		obs_data_array_release(models);
-		obs_data_release(root);
-		return false;
-	}
-	R.entries = bzalloc(sizeof(*R.entries) * n);
-	R.jobs = bzalloc(sizeof(*R.jobs) * n);
-	R.ready = true; /* index_of reads the entries read so far */
-	for (size_t i = 0; i < n; i++) {
-		obs_data_t *item = obs_data_array_item(models, i);
-		if (item && read_entry(path, i, item, &R.entries[R.count]))
-			R.count++;
-		obs_data_release(item);
-	}
-	/* Pairs last: their parts may come after them in the file. */
-	size_t kept = 0;
-	for (size_t i = 0; i < R.count; i++) {
-		if (R.entries[i].model_part[0] && !complete_pair(path, &R.entries[i]))
-			continue;
-		R.entries[kept++] = R.entries[i];
-	}
-	R.count = kept;
-	obs_data_array_release(models);
-	obs_data_release(root);
-	if (R.count == 0) {
-		snprintf(R.problem, sizeof(R.problem), "%s: no usable entry (see the log)", path);
-		R.ready = false;
-		return false;
-	}
-	return true;
 }
 
 bool sfx_model_downloads_init(void)
@@ -260,7 +153,12 @@ bool sfx_model_downloads_init(void)
 	}
 	R.lock = sfx_mutex_create();
 	R.wake = sfx_wake_create();
-	if (R.catalogue_path && R.models_dir && load_catalogue(R.catalogue_path)) {
+	if (R.catalogue_path && R.models_dir &&
+	    sfx_model_catalogue_load(R.catalogue_path, &R.catalogue, R.problem, sizeof(R.problem))) {
+		R.entries = R.catalogue.entries;
+		R.count = R.catalogue.count;
+		R.jobs = bzalloc(sizeof(*R.jobs) * R.count);
+		R.ready = true;
 		obs_log(LOG_INFO, "model catalogue %s: %zu entries; models go to %s", R.catalogue_path, R.count,
 			R.models_dir);
 		/* The GUI screenshot has no way to click a filter's button (obs-websocket presses only
@@ -666,7 +564,7 @@ void sfx_model_downloads_shutdown(int timeout_ms)
 		bfree(R.jobs[i].progress_path);
 		bfree(R.jobs[i].cancel_path);
 	}
-	bfree(R.entries);
+	sfx_model_catalogue_free(&R.catalogue);
 	bfree(R.jobs);
 	bfree(R.catalogue_path);
 	bfree(R.models_dir);

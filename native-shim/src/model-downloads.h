@@ -18,10 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model-catalogue.h"
+
 #define SFX_MODEL_CATALOGUE_ENV     "STREAMFX_MODEL_CATALOGUE"
 #define SFX_MODELS_DIR_ENV          "STREAMFX_MODELS_DIR"
 #define SFX_TEST_START_DOWNLOAD_ENV "STREAMFX_TEST_START_DOWNLOAD"
-#define SFX_MODEL_ID_MAX            64
 #define SFX_MODEL_ERROR_MAX         1024
 
 enum sfx_model_state {
@@ -30,20 +31,6 @@ enum sfx_model_state {
 	SFX_MODEL_READY,       /* every part's folder is installed (its download record exists) */
 	SFX_MODEL_FAILED,      /* the last download failed: error says why */
 	SFX_MODEL_CANCELLED,   /* the last download was cancelled: nothing was installed */
-};
-
-/* One catalogue entry as the panel shows it. A pair names two other entries (model_part, vae_part)
- * and its licence is the first of its parts' that must be accepted (else the first part's). */
-struct sfx_model_entry {
-	char id[SFX_MODEL_ID_MAX];
-	char name[160];
-	char kind[32]; /* "stream-diffusion" or "autoencoder" */
-	char licence_name[160];
-	char licence_url[512];
-	bool must_accept;
-	long long approx_bytes;
-	char model_part[SFX_MODEL_ID_MAX]; /* "" unless a pair */
-	char vae_part[SFX_MODEL_ID_MAX];
 };
 
 struct sfx_model_status {

@@ -32,3 +32,6 @@ bool case_model_downloads(const struct case_options *o);
  * outlives the session so that a download is still running at the module's unload). */
 bool case_model_downloads_prepare(const struct case_options *o);
 void case_model_downloads_cleanup(void);
+/* A catalogue with unusable entries (shares the cleanup). */
+bool case_model_catalogue(const struct case_options *o);
+bool case_model_catalogue_prepare(const struct case_options *o);

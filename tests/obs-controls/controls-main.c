@@ -3,7 +3,7 @@
  * libobs against a real effects host.
  *
  *   sfx-obs-controls --case keys|image-effect|hidden|hotkeys|roundtrip|instances|diffusion|source-kinds|
- *                           model-downloads
+ *                           model-downloads|model-catalogue
  *                    --module <streamfx-obs.so> --data <data dir> [--host <streamfx-host>]
  *                    [--invert-model <pack>] [--diffusion-model <pack>] [--keys k1,k2] [--work <dir>]
  *                    [--python python3 --hub-script loopback-hub.py --catalogue catalogue.json
@@ -40,6 +40,8 @@ static const struct case_entry cases[] = {
     {"diffusion", case_diffusion, true, false, true},
     {"source-kinds", case_source_kinds, true, true, false},
     {"model-downloads", case_model_downloads, true, false, false, case_model_downloads_prepare,
+     case_model_downloads_cleanup},
+    {"model-catalogue", case_model_catalogue, false, false, false, case_model_catalogue_prepare,
      case_model_downloads_cleanup},
 };
 
