@@ -398,10 +398,10 @@ static void update_activity(struct diffusion_filter *f)
 
 /* Once a second: when the status changed in kind (state, error, provider, model, restarts, bypass,
  * shown/hidden, slow) or a model download moved (model-downloads.h), ask open properties views to
- * reload. libobs 29 cannot update one label: a
- * reload rebuilds every widget and closes an open drop-down, so fps and latency alone never cause
- * one (the panel shows them as of its last build), and none comes while the streamer is editing.
- * The link's status is only try-locked: busy means next second. */
+ * reload. libobs 29 cannot update one label: a reload rebuilds every widget and closes an open
+ * drop-down, so fps and latency alone never cause one (the panel shows them as of its last build),
+ * and none comes while the streamer is editing. The link's status is only try-locked: busy means
+ * next second. */
 static void refresh_status(struct diffusion_filter *f)
 {
 	uint64_t now = os_gettime_ns();
