@@ -29,7 +29,7 @@ public sealed class OnnxImageEffect : IFrameEffect
     private OrtValue? _inputValue;
     private OrtValue? _outputValue;
 
-    public OnnxImageEffect(ModelManifest manifest)
+    public OnnxImageEffect(ImageEffectManifest manifest)
     {
         if (!File.Exists(manifest.ModelPath))
         {
