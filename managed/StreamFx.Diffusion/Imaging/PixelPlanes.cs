@@ -16,16 +16,11 @@ public static unsafe class PixelPlanes
     {
         int planeSize = CheckSizes(pixels.Length, width, height, rowBytes, planes.Length);
         fixed (byte* src = pixels)
-        fixed (float* red = planes)
+        fixed (float* first = planes)
         {
-            float* green = red + planeSize, blue = red + 2 * planeSize;
-            // Byte 0 is red in RGBA and blue in BGRA; byte 2 the other.
-            float* c0 = layout == PixelLayout.Rgba ? red : blue, c2 = layout == PixelLayout.Rgba ? blue : red;
-            for (int y = 0; y < height; y++)
-            {
-                int offset = y * width;
-                ChannelPlanes.Split(src + (long)y * rowBytes, width, c0 + offset, green + offset, c2 + offset, 0f, ToUnit);
-            }
+            ByBytePosition(first, planeSize, layout, out float* c0, out float* c1, out float* c2);
+            for (int y = 0, offset = 0; y < height; y++, offset += width)
+                ChannelPlanes.Split(src + (long)y * rowBytes, width, c0 + offset, c1 + offset, c2 + offset, 0f, ToUnit);
         }
     }
 
@@ -35,22 +30,23 @@ public static unsafe class PixelPlanes
     /// </summary>
     public static void FromPlanar(ReadOnlySpan<float> planes, ReadOnlySpan<byte> alphaSource, int width, int height, int rowBytes, PixelLayout layout, Span<byte> pixels)
     {
-        int planeSize = CheckSizes(pixels.Length, width, height, rowBytes, planes.Length);
-        CheckSizes(alphaSource.Length, width, height, rowBytes, planes.Length);
-        fixed (float* red = planes)
-        fixed (byte* alpha = alphaSource)
-        fixed (byte* dst = pixels)
+        int planeSize = CheckSizes(Math.Min(pixels.Length, alphaSource.Length), width, height, rowBytes, planes.Length);
+        fixed (float* first = planes)
+        fixed (byte* alpha = alphaSource, dst = pixels)
         {
-            float* green = red + planeSize, blue = red + 2 * planeSize;
-            // Byte 0 is red in RGBA and blue in BGRA; byte 2 the other.
-            float* c0 = layout == PixelLayout.Rgba ? red : blue, c2 = layout == PixelLayout.Rgba ? blue : red;
-            for (int y = 0; y < height; y++)
-            {
-                int offset = y * width;
-                long row = (long)y * rowBytes;
-                ChannelPlanes.Merge(c0 + offset, green + offset, c2 + offset, width, alpha + row, dst + row, 0f, 255f);
-            }
+            ByBytePosition(first, planeSize, layout, out float* c0, out float* c1, out float* c2);
+            for (long y = 0, offset = 0; y < height; y++, offset += width)
+                ChannelPlanes.Merge(c0 + offset, c1 + offset, c2 + offset, width, alpha + y * rowBytes, dst + y * rowBytes, 0f, 255f);
         }
+    }
+
+    // The R, G, B planes by the pixel byte each takes: byte 0 is red in RGBA and blue in BGRA, byte 2 the other.
+    private static void ByBytePosition(float* planes, int planeSize, PixelLayout layout, out float* c0, out float* c1, out float* c2)
+    {
+        float* red = planes, blue = planes + 2 * planeSize;
+        c0 = layout == PixelLayout.Rgba ? red : blue;
+        c1 = planes + planeSize;
+        c2 = layout == PixelLayout.Rgba ? blue : red;
     }
 
     // The kernels take pointers: every length is checked here, as span slicing would.

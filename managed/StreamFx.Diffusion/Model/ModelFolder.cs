@@ -14,19 +14,16 @@ namespace StreamFx.Diffusion.Model;
 /// </summary>
 public sealed class ModelFolder
 {
-    public const string ManifestFile = "manifest.json";
-    public const string StreamDiffusionKind = "stream-diffusion";
-    public const string ImageEffectKind = "image-effect";
-
-    // Hand-edited manifests may carry comments and trailing commas; neither changes what they say.
-    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-
     private ModelFolder(string folder, ManifestFields? manifest, string kind)
     {
         Folder = folder;
         Manifest = manifest;
         Kind = kind;
     }
+
+    public const string ManifestFile = "manifest.json";
+    public const string StreamDiffusionKind = "stream-diffusion";
+    public const string ImageEffectKind = "image-effect";
 
     /// <summary>The folder's full path.</summary>
     public string Folder { get; }
@@ -64,6 +61,9 @@ public sealed class ModelFolder
             throw new ModelFolderException(path, "field \"kind\"", $"\"{ImageEffectKind}\" or \"{StreamDiffusionKind}\"", "missing");
         return new ModelFolder(folder, fields, kind);
     }
+
+    // Hand-edited manifests may carry comments and trailing commas; neither changes what they say.
+    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     /// <summary>Parses one JSON file of a model folder; a bad or unreadable file is named.</summary>
     public static JsonElement ReadJson(string path)

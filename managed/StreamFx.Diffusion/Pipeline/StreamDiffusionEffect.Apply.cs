@@ -179,25 +179,8 @@ public sealed partial class StreamDiffusionEffect
     }
 
     /// <summary>The ONNX stages bound for one processing resolution, built whole before any is used.</summary>
-    private sealed class ResolutionStages : IDisposable
+    private sealed record ResolutionStages(int Resolution, int LatentSide, int LatentLength, AutoencoderStage Encoder, AutoencoderStage Decoder, UnetStage Unet) : IDisposable
     {
-        private ResolutionStages(int resolution, int latentSide, int latentLength, AutoencoderStage encoder, AutoencoderStage decoder, UnetStage unet)
-        {
-            Resolution = resolution;
-            LatentSide = latentSide;
-            LatentLength = latentLength;
-            Encoder = encoder;
-            Decoder = decoder;
-            Unet = unet;
-        }
-
-        public int Resolution { get; }
-        public int LatentSide { get; }
-        public int LatentLength { get; }
-        public AutoencoderStage Encoder { get; }
-        public AutoencoderStage Decoder { get; }
-        public UnetStage Unet { get; }
-
         public static ResolutionStages Create(DiffusionSessions sessions, RunOptions runOptions, DiffusionManifest manifest, int resolution)
         {
             int latentSide = resolution / manifest.VaeScaleFactor;
