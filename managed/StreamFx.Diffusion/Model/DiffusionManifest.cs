@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace StreamFx.Diffusion.Model;
@@ -14,8 +13,8 @@ public enum InputIdsDtype { Int64, Int32 }
 /// </summary>
 public sealed record DiffusionManifest
 {
-    public const string FileName = "manifest.json";
-    public const string Kind = "stream-diffusion";
+    public const string FileName = ModelFolder.ManifestFile;
+    public const string Kind = ModelFolder.StreamDiffusionKind;
     public const int FormatVersion = 1;
 
     public required string Folder { get; init; }
@@ -71,13 +70,10 @@ public sealed record DiffusionManifest
     {
         try
         {
-            string path = Path.Combine(folder, FileName);
-            if (!System.IO.File.Exists(path)) return false;
-            using var doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String && k.GetString() == Kind;
+            var opened = ModelFolder.Open(folder);
+            return opened.Manifest is not null && opened.Kind == Kind;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is ModelFolderException or IOException or UnauthorizedAccessException)
         {
             return false;
         }
@@ -90,132 +86,120 @@ public sealed record DiffusionManifest
     /// </summary>
     public static DiffusionManifest Load(string folder, string? vaeFolder = null)
     {
-        folder = Path.GetFullPath(folder);
-        if (!Directory.Exists(folder)) throw new ModelFolderException(folder, "model folder", "an existing folder", "nothing at that path");
-        var m = System.IO.File.Exists(Path.Combine(folder, FileName)) ? LoadManifest(folder) : PublishedLayout.Read(folder);
+        var opened = ModelFolder.Open(folder);
+        var m = opened.Manifest is { } fields ? FromManifest(opened.Folder, fields, opened.Kind) : PublishedLayout.Read(opened.Folder);
         return string.IsNullOrWhiteSpace(vaeFolder) ? m : PublishedLayout.WithVae(m, vaeFolder);
     }
 
-    private static DiffusionManifest LoadManifest(string folder)
+    private static DiffusionManifest FromManifest(string folder, ManifestFields r, string kind)
     {
-        string path = Path.Combine(folder, FileName);
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new ModelFolderException(path, "json", "valid JSON", e.Message); }
-        using (doc)
+        string path = r.File;
+        if (kind != Kind) throw new ModelFolderException(path, "field \"kind\"", $"\"{Kind}\"", $"\"{kind}\"");
+        int version = r.Int("format_version");
+        if (version < 1 || version > FormatVersion) throw new ModelFolderException(path, "field \"format_version\"", $"1..{FormatVersion}", version.ToString());
+        string family = r.OneOf("family", "sd-turbo", "sd15-lcm");
+        int hiddenDefault = family == "sd-turbo" ? 1024 : 768;
+        int padDefault = family == "sd-turbo" ? 0 : 49407;
+        int resolution = r.Int("resolution");
+        int vaeFactor = r.Int("vae_scale_factor", 8);
+        if (vaeFactor != 8) throw new ModelFolderException(path, "field \"vae_scale_factor\"", "8", vaeFactor.ToString());
+        if (resolution < 64 || resolution % 8 != 0 || resolution > 2048)
+            throw new ModelFolderException(path, "field \"resolution\"", "a multiple of 8 in 64..2048", resolution.ToString());
+        int channels = r.Int("latent_channels", 4);
+        if (channels != 4) throw new ModelFolderException(path, "field \"latent_channels\"", "4", channels.ToString());
+        double latentScale = r.Number("latent_scale", 1.0);
+        if (!(latentScale > 0)) throw new ModelFolderException(path, "field \"latent_scale\"", "a positive number", latentScale.ToString());
+        var range = r.OneOf("image_range", "[-1,1]", "[0,1]") == "[0,1]" ? ImageRange.ZeroToOne : ImageRange.MinusOneToOne;
+        var tensor = r.OneOf("tensor_dtype", "float32", "float16") == "float16" ? TensorDtype.Float16 : TensorDtype.Float32;
+        var timestep = r.OneOf("timestep_dtype", "int64", "float32", "float16") switch
         {
-            var r = new Reader(path, doc.RootElement);
-            string kind = r.String("kind");
-            if (kind != Kind) throw new ModelFolderException(path, "field \"kind\"", $"\"{Kind}\"", $"\"{kind}\"");
-            int version = r.Int("format_version");
-            if (version < 1 || version > FormatVersion) throw new ModelFolderException(path, "field \"format_version\"", $"1..{FormatVersion}", version.ToString());
-            string family = r.OneOf("family", "sd-turbo", "sd15-lcm");
-            int hiddenDefault = family == "sd-turbo" ? 1024 : 768;
-            int padDefault = family == "sd-turbo" ? 0 : 49407;
-            int resolution = r.Int("resolution");
-            int vaeFactor = r.Int("vae_scale_factor", 8);
-            if (vaeFactor != 8) throw new ModelFolderException(path, "field \"vae_scale_factor\"", "8", vaeFactor.ToString());
-            if (resolution < 64 || resolution % 8 != 0 || resolution > 2048)
-                throw new ModelFolderException(path, "field \"resolution\"", "a multiple of 8 in 64..2048", resolution.ToString());
-            int channels = r.Int("latent_channels", 4);
-            if (channels != 4) throw new ModelFolderException(path, "field \"latent_channels\"", "4", channels.ToString());
-            double latentScale = r.Number("latent_scale", 1.0);
-            if (!(latentScale > 0)) throw new ModelFolderException(path, "field \"latent_scale\"", "a positive number", latentScale.ToString());
-            var range = r.OneOf("image_range", "[-1,1]", "[0,1]") == "[0,1]" ? ImageRange.ZeroToOne : ImageRange.MinusOneToOne;
-            var tensor = r.OneOf("tensor_dtype", "float32", "float16") == "float16" ? TensorDtype.Float16 : TensorDtype.Float32;
-            var timestep = r.OneOf("timestep_dtype", "int64", "float32", "float16") switch
-            {
-                "float32" => TimestepDtype.Float32,
-                "float16" => TimestepDtype.Float16,
-                _ => TimestepDtype.Int64,
-            };
-            var ids = r.OptionalOneOf("input_ids_dtype", "int64", "int32") == "int32" ? InputIdsDtype.Int32 : InputIdsDtype.Int64;
-            int hidden = r.Int("text_hidden_size", hiddenDefault);
-            if (hidden != 768 && hidden != 1024) throw new ModelFolderException(path, "field \"text_hidden_size\"", "768 or 1024", hidden.ToString());
-            int maxLength = r.Int("max_length", 77);
-            if (maxLength != 77) throw new ModelFolderException(path, "field \"max_length\"", "77", maxLength.ToString());
-            string prediction = r.OptionalOneOf("prediction_type", "epsilon") ?? "epsilon";
-            _ = prediction;
+            "float32" => TimestepDtype.Float32,
+            "float16" => TimestepDtype.Float16,
+            _ => TimestepDtype.Int64,
+        };
+        var ids = r.OptionalOneOf("input_ids_dtype", "int64", "int32") == "int32" ? InputIdsDtype.Int32 : InputIdsDtype.Int64;
+        int hidden = r.Int("text_hidden_size", hiddenDefault);
+        if (hidden != 768 && hidden != 1024) throw new ModelFolderException(path, "field \"text_hidden_size\"", "768 or 1024", hidden.ToString());
+        int maxLength = r.Int("max_length", 77);
+        if (maxLength != 77) throw new ModelFolderException(path, "field \"max_length\"", "77", maxLength.ToString());
+        string prediction = r.OptionalOneOf("prediction_type", "epsilon") ?? "epsilon";
+        _ = prediction;
 
-            double betaStart = 0.00085, betaEnd = 0.012; int trainSteps = 1000;
-            if (r.Object("noise_schedule") is { } ns)
-            {
-                var nr = new Reader(path, ns, "noise_schedule.");
-                nr.OneOf("type", "scaled_linear");
-                betaStart = nr.Number("beta_start", betaStart);
-                betaEnd = nr.Number("beta_end", betaEnd);
-                trainSteps = nr.Int("train_steps", trainSteps);
-                if (trainSteps != 1000) throw new ModelFolderException(path, "field \"noise_schedule.train_steps\"", "1000", trainSteps.ToString());
-                if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1))
-                    throw new ModelFolderException(path, "field \"noise_schedule\"", "0 < beta_start < beta_end < 1", $"{betaStart}, {betaEnd}");
-            }
-            int bos = 49406, eos = 49407, pad = padDefault;
-            if (r.Object("tokenizer") is { } tk)
-            {
-                var tr = new Reader(path, tk, "tokenizer.");
-                bos = tr.Int("bos_token_id", bos);
-                eos = tr.Int("eos_token_id", eos);
-                pad = tr.Int("pad_token_id", pad);
-            }
-            string te = "text_encoder/model.onnx", un = "unet/model.onnx", ve = "vae_encoder/model.onnx", vd = "vae_decoder/model.onnx";
-            if (r.Object("models") is { } models)
-            {
-                var mr = new Reader(path, models, "models.");
-                te = mr.String("text_encoder", te);
-                un = mr.String("unet", un);
-                ve = mr.String("vae_encoder", ve);
-                vd = mr.String("vae_decoder", vd);
-            }
-            var floatType = tensor == TensorDtype.Float16 ? TensorElementType.Float16 : TensorElementType.Float;
-            var timestepType = timestep switch
-            {
-                TimestepDtype.Float32 => TensorElementType.Float,
-                TimestepDtype.Float16 => TensorElementType.Float16,
-                _ => TensorElementType.Int64,
-            };
-            var idsType = ids == InputIdsDtype.Int32 ? TensorElementType.Int32 : TensorElementType.Int64;
-            int timestepCond = r.Int("timestep_cond_dim", 0);
-            if (timestepCond < 0 || timestepCond > 4096) throw new ModelFolderException(path, "field \"timestep_cond_dim\"", "0 (none) or a width up to 4096", timestepCond.ToString());
-            return new DiffusionManifest
-            {
-                InputIdsType = idsType,
-                TextHiddenType = floatType,
-                UnetFloatType = floatType,
-                UnetTimestepType = timestepType,
-                VaeEncoderType = floatType,
-                VaeDecoderType = floatType,
-                TimestepCondWidth = timestepCond,
-                VaeFolder = folder,
-                Layout = FileName,
-                Facts = [$"layout: {FileName}", $"text_encoder: input_ids {OnnxSignature.TypeName(idsType)}, {OnnxSignature.TypeName(floatType)}, hidden {hidden}",
-                    $"unet: {OnnxSignature.TypeName(floatType)}, timestep {OnnxSignature.TypeName(timestepType)}, timestep_cond {(timestepCond > 0 ? timestepCond.ToString() : "no")}",
-                    $"vae: {OnnxSignature.TypeName(floatType)}, scale {latentScale:0.#####}, images {(range == ImageRange.ZeroToOne ? "[0,1]" : "[-1,1]")}"],
-                Folder = folder,
-                Name = r.String("name", Path.GetFileName(folder)),
-                Family = family,
-                Resolution = resolution,
-                VaeScaleFactor = vaeFactor,
-                LatentChannels = channels,
-                LatentScale = (float)latentScale,
-                ImageRange = range,
-                TensorDtype = tensor,
-                TimestepDtype = timestep,
-                InputIdsDtype = ids,
-                TextHiddenSize = hidden,
-                MaxLength = maxLength,
-                BetaStart = betaStart,
-                BetaEnd = betaEnd,
-                TrainSteps = trainSteps,
-                BosTokenId = bos,
-                EosTokenId = eos,
-                PadTokenId = pad,
-                TextEncoderPath = Resolve(folder, path, "models.text_encoder", te),
-                UnetPath = Resolve(folder, path, "models.unet", un),
-                VaeEncoderPath = Resolve(folder, path, "models.vae_encoder", ve),
-                VaeDecoderPath = Resolve(folder, path, "models.vae_decoder", vd),
-                Synthetic = r.Bool("synthetic", false),
-            };
+        double betaStart = 0.00085, betaEnd = 0.012; int trainSteps = 1000;
+        if (r.Object("noise_schedule") is { } nr)
+        {
+            nr.OneOf("type", "scaled_linear");
+            betaStart = nr.Number("beta_start", betaStart);
+            betaEnd = nr.Number("beta_end", betaEnd);
+            trainSteps = nr.Int("train_steps", trainSteps);
+            if (trainSteps != 1000) throw new ModelFolderException(path, "field \"noise_schedule.train_steps\"", "1000", trainSteps.ToString());
+            if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1))
+                throw new ModelFolderException(path, "field \"noise_schedule\"", "0 < beta_start < beta_end < 1", $"{betaStart}, {betaEnd}");
         }
+        int bos = 49406, eos = 49407, pad = padDefault;
+        if (r.Object("tokenizer") is { } tr)
+        {
+            bos = tr.Int("bos_token_id", bos);
+            eos = tr.Int("eos_token_id", eos);
+            pad = tr.Int("pad_token_id", pad);
+        }
+        string te = "text_encoder/model.onnx", un = "unet/model.onnx", ve = "vae_encoder/model.onnx", vd = "vae_decoder/model.onnx";
+        if (r.Object("models") is { } mr)
+        {
+            te = mr.String("text_encoder", te);
+            un = mr.String("unet", un);
+            ve = mr.String("vae_encoder", ve);
+            vd = mr.String("vae_decoder", vd);
+        }
+        var floatType = tensor == TensorDtype.Float16 ? TensorElementType.Float16 : TensorElementType.Float;
+        var timestepType = timestep switch
+        {
+            TimestepDtype.Float32 => TensorElementType.Float,
+            TimestepDtype.Float16 => TensorElementType.Float16,
+            _ => TensorElementType.Int64,
+        };
+        var idsType = ids == InputIdsDtype.Int32 ? TensorElementType.Int32 : TensorElementType.Int64;
+        int timestepCond = r.Int("timestep_cond_dim", 0);
+        if (timestepCond < 0 || timestepCond > 4096) throw new ModelFolderException(path, "field \"timestep_cond_dim\"", "0 (none) or a width up to 4096", timestepCond.ToString());
+        return new DiffusionManifest
+        {
+            InputIdsType = idsType,
+            TextHiddenType = floatType,
+            UnetFloatType = floatType,
+            UnetTimestepType = timestepType,
+            VaeEncoderType = floatType,
+            VaeDecoderType = floatType,
+            TimestepCondWidth = timestepCond,
+            VaeFolder = folder,
+            Layout = FileName,
+            Facts = [$"layout: {FileName}", $"text_encoder: input_ids {OnnxSignature.TypeName(idsType)}, {OnnxSignature.TypeName(floatType)}, hidden {hidden}",
+                $"unet: {OnnxSignature.TypeName(floatType)}, timestep {OnnxSignature.TypeName(timestepType)}, timestep_cond {(timestepCond > 0 ? timestepCond.ToString() : "no")}",
+                $"vae: {OnnxSignature.TypeName(floatType)}, scale {latentScale:0.#####}, images {(range == ImageRange.ZeroToOne ? "[0,1]" : "[-1,1]")}"],
+            Folder = folder,
+            Name = r.String("name", Path.GetFileName(folder)),
+            Family = family,
+            Resolution = resolution,
+            VaeScaleFactor = vaeFactor,
+            LatentChannels = channels,
+            LatentScale = (float)latentScale,
+            ImageRange = range,
+            TensorDtype = tensor,
+            TimestepDtype = timestep,
+            InputIdsDtype = ids,
+            TextHiddenSize = hidden,
+            MaxLength = maxLength,
+            BetaStart = betaStart,
+            BetaEnd = betaEnd,
+            TrainSteps = trainSteps,
+            BosTokenId = bos,
+            EosTokenId = eos,
+            PadTokenId = pad,
+            TextEncoderPath = Resolve(folder, path, "models.text_encoder", te),
+            UnetPath = Resolve(folder, path, "models.unet", un),
+            VaeEncoderPath = Resolve(folder, path, "models.vae_encoder", ve),
+            VaeDecoderPath = Resolve(folder, path, "models.vae_decoder", vd),
+            Synthetic = r.Bool("synthetic", false),
+        };
     }
 
     private static string Resolve(string folder, string manifest, string field, string relative)
@@ -223,71 +207,5 @@ public sealed record DiffusionManifest
         if (Path.IsPathRooted(relative) || relative.Split('/', '\\').Contains(".."))
             throw new ModelFolderException(manifest, $"field \"{field}\"", "a path inside the folder", $"\"{relative}\"");
         return Path.GetFullPath(Path.Combine(folder, relative.Replace('/', Path.DirectorySeparatorChar)));
-    }
-
-    private readonly struct Reader(string path, JsonElement element, string prefix = "")
-    {
-        private JsonElement? Get(string name) =>
-            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-        private ModelFolderException Bad(string name, string expected, JsonElement found) =>
-            new(path, $"field \"{prefix}{name}\"", expected, found.GetRawText());
-
-        public string String(string name, string? fallback = null)
-        {
-            var v = Get(name);
-            if (v is null)
-                return fallback ?? throw new ModelFolderException(path, $"field \"{prefix}{name}\"", "present", "missing");
-            return v.Value.ValueKind == JsonValueKind.String ? v.Value.GetString()! : throw Bad(name, "a string", v.Value);
-        }
-
-        public string OneOf(string name, params string[] allowed) => Choice(name, false, allowed)!;
-
-        public string? OptionalOneOf(string name, params string[] allowed) => Choice(name, true, allowed);
-
-        private string? Choice(string name, bool optional, string[] allowed)
-        {
-            var v = Get(name);
-            string expected = string.Join(" or ", allowed.Select(a => $"\"{a}\""));
-            if (v is null)
-                return optional ? null : throw new ModelFolderException(path, $"field \"{prefix}{name}\"", expected, "missing");
-            if (v.Value.ValueKind != JsonValueKind.String || !allowed.Contains(v.Value.GetString()))
-                throw Bad(name, expected, v.Value);
-            return v.Value.GetString();
-        }
-
-        public int Int(string name, int? fallback = null)
-        {
-            var v = Get(name);
-            if (v is null)
-                return fallback ?? throw new ModelFolderException(path, $"field \"{prefix}{name}\"", "an integer", "missing");
-            return v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetInt32(out int i) ? i : throw Bad(name, "an integer", v.Value);
-        }
-
-        public double Number(string name, double fallback)
-        {
-            var v = Get(name);
-            if (v is null) return fallback;
-            return v.Value.ValueKind == JsonValueKind.Number ? v.Value.GetDouble() : throw Bad(name, "a number", v.Value);
-        }
-
-        public bool Bool(string name, bool fallback)
-        {
-            var v = Get(name);
-            if (v is null) return fallback;
-            return v.Value.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw Bad(name, "true or false", v.Value),
-            };
-        }
-
-        public JsonElement? Object(string name)
-        {
-            var v = Get(name);
-            if (v is null) return null;
-            return v.Value.ValueKind == JsonValueKind.Object ? v.Value.Clone() : throw Bad(name, "an object", v.Value);
-        }
     }
 }

@@ -6,7 +6,7 @@ using StreamFx.Diffusion.Text;
 namespace StreamFx.Diffusion.Model;
 
 /// <summary>
-/// Reads a published diffusers ONNX folder as it is (no manifest.json): model_index.json, the scheduler and
+/// The manifest-free extension of <see cref="ModelFolder"/>: reads a published diffusers ONNX folder as it is (no manifest.json): model_index.json, the scheduler and
 /// VAE configs, tokenizer/tokenizer_config.json and each ONNX file's declared inputs and outputs, and derives
 /// what the pipeline needs (family, element types, latent scale, pad id, timestep_cond). Layouts and their
 /// sources: docs/models.md "Published layouts". Every error names the file and what was expected.
@@ -26,16 +26,16 @@ public static class PublishedLayout
     {
         string index = Path.Combine(folder, ModelIndexFile);
         if (!File.Exists(index))
-            throw new ModelFolderException(index, "file", $"present (a published diffusers ONNX folder) or {DiffusionManifest.FileName} (a StreamFx pack)", "neither in the folder");
+            throw new ModelFolderException(index, "file", $"present (a published diffusers ONNX folder) or {ModelFolder.ManifestFile} (a StreamFx pack)", "neither in the folder");
         var facts = new List<string>();
-        using (var doc = ParseJson(index))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new ModelFolderException(index, "root", "a JSON object", doc.RootElement.ValueKind.ToString());
-            string cls = doc.RootElement.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "no _class_name";
+            JsonElement root = ModelFolder.ReadJson(index);
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new ModelFolderException(index, "root", "a JSON object", root.ValueKind.ToString());
+            string cls = root.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "no _class_name";
             // A component the index names as null (e.g. ["null", null]) is not shipped; the four we run must be.
             foreach (string component in new[] { "text_encoder", "unet", "vae_decoder" })
-                if (doc.RootElement.TryGetProperty(component, out var entry) && IsNullComponent(entry))
+                if (root.TryGetProperty(component, out var entry) && IsNullComponent(entry))
                     throw new ModelFolderException(index, $"component \"{component}\"", "a model (this pipeline runs it)", entry.GetRawText());
             facts.Add($"layout: diffusers ONNX ({ModelIndexFile}: {cls})");
         }
@@ -192,8 +192,7 @@ public static class PublishedLayout
         foreach (string config in new[] { Path.Combine(folder, "vae_decoder", "config.json"), Path.Combine(folder, "vae_encoder", "config.json"), Path.Combine(folder, "config.json") })
         {
             if (!File.Exists(config)) continue;
-            using var doc = ParseJson(config);
-            var root = doc.RootElement;
+            var root = ModelFolder.ReadJson(config);
             if (root.ValueKind != JsonValueKind.Object) throw new ModelFolderException(config, "root", "a JSON object", root.ValueKind.ToString());
             if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String) kind = cls.GetString();
             if (!root.TryGetProperty("scaling_factor", out var sf)) continue;
@@ -213,8 +212,7 @@ public static class PublishedLayout
         double betaStart = 0.00085, betaEnd = 0.012;
         int steps = 1000;
         if (!File.Exists(path)) return (betaStart, betaEnd, steps, "scheduler: scaled_linear 0.00085..0.012, 1000 steps (defaults: no scheduler/scheduler_config.json)");
-        using var doc = ParseJson(path);
-        var root = doc.RootElement;
+        var root = ModelFolder.ReadJson(path);
         if (root.ValueKind != JsonValueKind.Object) throw new ModelFolderException(path, "root", "a JSON object", root.ValueKind.ToString());
         string cls = root.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "?";
         if (root.TryGetProperty("beta_schedule", out var schedule) && !(schedule.ValueKind == JsonValueKind.String && schedule.GetString() == "scaled_linear"))
@@ -239,16 +237,9 @@ public static class PublishedLayout
     private static int? ConfigInt(string path, string name)
     {
         if (!File.Exists(path)) return null;
-        using var doc = ParseJson(path);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(name, out var v)) return null;
+        var root = ModelFolder.ReadJson(path);
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(name, out var v)) return null;
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw new ModelFolderException(path, $"field \"{name}\"", "an integer", v.GetRawText());
-    }
-
-    private static JsonDocument ParseJson(string path)
-    {
-        try { return JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new ModelFolderException(path, "json", "valid JSON", e.Message, e); }
-        catch (IOException e) { throw new ModelFolderException(path, "file", "readable", e.Message, e); }
     }
 
     private static bool IsNullComponent(JsonElement entry) =>

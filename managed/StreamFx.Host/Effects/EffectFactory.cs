@@ -7,8 +7,8 @@ namespace StreamFx.Host.Effects;
 public static class EffectFactory
 {
     // Manifest kinds (the same strings StreamFx.ModelPack writes).
-    public const string ImageEffectKind = "image-effect";
-    public const string StreamDiffusionKind = DiffusionManifest.Kind;
+    public const string ImageEffectKind = ModelFolder.ImageEffectKind;
+    public const string StreamDiffusionKind = ModelFolder.StreamDiffusionKind;
 
     /// <summary>
     /// ONNX Runtime threads per CPU-run model: one core is left to OBS, whose graphics thread must
@@ -45,20 +45,30 @@ public static class EffectFactory
             return EffectLoad.NoModel();
         }
 
-        ModelManifest manifest;
+        ModelFolder folder;
         try
         {
-            manifest = ModelManifest.Read(modelDir);
+            folder = ModelFolder.Open(modelDir);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ModelFolderException or IOException or UnauthorizedAccessException)
         {
             return EffectLoad.Failed(modelDir, e.Message);
         }
 
         string model = EffectLoad.ModelName(modelDir)!;
-        switch (manifest.Kind)
+        switch (folder.Kind)
         {
             case ImageEffectKind:
+                ImageEffectManifest manifest;
+                try
+                {
+                    manifest = ImageEffectManifest.From(folder);
+                }
+                catch (ModelFolderException e)
+                {
+                    return EffectLoad.Failed(modelDir, e.Message);
+                }
+
                 try
                 {
                     return new EffectLoad(new OnnxImageEffect(manifest), EffectLoad.StateReady, model, null);
@@ -96,7 +106,7 @@ public static class EffectFactory
                 }
 
             default:
-                return EffectLoad.Failed(modelDir, $"unknown model kind \"{manifest.Kind}\" in '{Path.Combine(modelDir, ModelManifest.FileName)}': expected \"{ImageEffectKind}\" or \"{StreamDiffusionKind}\"");
+                return EffectLoad.Failed(modelDir, $"unknown model kind \"{folder.Kind}\" in '{folder.ManifestPath}': expected \"{ImageEffectKind}\" or \"{StreamDiffusionKind}\"");
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StreamFx.Bridge;
+using StreamFx.Diffusion.Imaging;
 using StreamFx.Diffusion.Pipeline;
 
 namespace StreamFx.Host.Effects;
@@ -28,7 +29,7 @@ public sealed class OnnxImageEffect : IFrameEffect
     private OrtValue? _inputValue;
     private OrtValue? _outputValue;
 
-    public OnnxImageEffect(ModelManifest manifest)
+    public OnnxImageEffect(ImageEffectManifest manifest)
     {
         if (!File.Exists(manifest.ModelPath))
         {
@@ -64,9 +65,9 @@ public sealed class OnnxImageEffect : IFrameEffect
     public void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, int rowBytes, PixelFormat format)
     {
         EnsureTensors(width, height);
-        PixelPlanes.ToPlanar(input, width, height, rowBytes, format, _inputBuffer.AsSpan(0, 3 * width * height));
+        PixelPlanes.ToPlanar(input, width, height, rowBytes, DiffusionFrameEffect.ToLayout(format), _inputBuffer.AsSpan(0, 3 * width * height));
         _session.RunWithBinding(_runOptions, _binding);
-        PixelPlanes.FromPlanar(_outputBuffer.AsSpan(0, 3 * width * height), input, width, height, rowBytes, format, output);
+        PixelPlanes.FromPlanar(_outputBuffer.AsSpan(0, 3 * width * height), input, width, height, rowBytes, DiffusionFrameEffect.ToLayout(format), output);
     }
 
     // Binds fresh tensors only when the frame size changes.

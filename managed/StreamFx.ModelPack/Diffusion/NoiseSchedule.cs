@@ -4,6 +4,13 @@ namespace StreamFx.ModelPack.Diffusion;
 /// The "scaled_linear" DDPM schedule of Stable Diffusion: beta_i = (sqrt(b0) + i/(n-1)(sqrt(b1) - sqrt(b0)))^2,
 /// alpha_bar_t = prod_{i&lt;=t}(1 - beta_i); A(t) = sqrt(alpha_bar_t), B(t) = sqrt(1 - alpha_bar_t).
 /// </summary>
+/// <remarks>
+/// Why a second copy of StreamFx.Diffusion.Scheduling.NoiseSchedule: the pack generator must not depend on
+/// the pipeline assembly (it would pull ONNX Runtime into an offline tool that only writes files, and the
+/// packs are the pipeline's test input, so a shared bug would cancel out). The two must still agree to the
+/// bit, or a synthetic UNet baked with this table would not match the scheduler that inverts it: the same
+/// expression in the same order, checked by SchedulingTests.PackGeneratorScheduleMatchesThePipelines.
+/// </remarks>
 public sealed class NoiseSchedule
 {
     public const double DefaultBetaStart = 0.00085;
@@ -24,8 +31,8 @@ public sealed class NoiseSchedule
         double product = 1.0;
         for (int i = 0; i < trainSteps; i++)
         {
-            double root = s0 + ((double)i / (trainSteps - 1) * (s1 - s0));
-            product *= 1.0 - (root * root);
+            double root = s0 + (s1 - s0) * i / (trainSteps - 1);
+            product *= 1.0 - root * root;
             _alphaBar[i] = product;
         }
     }

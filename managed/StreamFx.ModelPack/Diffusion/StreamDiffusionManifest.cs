@@ -132,6 +132,11 @@ public sealed record StreamDiffusionManifest
     });
 
     /// <summary>Reads and validates folder/manifest.json; every error names the file and the field.</summary>
+    /// <remarks>
+    /// The generator's own read-back of what it wrote (the pack's validation and its tests), not a second
+    /// loader of model folders: hosts and the pipeline read folders through StreamFx.Diffusion.Model.ModelFolder.
+    /// This assembly stays free of that ONNX Runtime-bound one, so a pack is checked by an independent reader.
+    /// </remarks>
     public static StreamDiffusionManifest Load(string folder)
     {
         string path = Path.Combine(folder, ManifestJson.FileName);

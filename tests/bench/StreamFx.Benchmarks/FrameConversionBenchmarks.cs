@@ -66,8 +66,8 @@ public class FrameConversionBenchmarks
     public void ResamplerFromTensor() => _resampler!.FromTensor(_tensor, ImageRange.MinusOneToOne, _frame, _output, _width * 4, PixelLayout.Bgra);
 
     [Benchmark]
-    public void PlanesToPlanar() => PixelPlanes.ToPlanar(_frame, _width, _height, _width * 4, PixelFormat.Bgra8, _planes);
+    public void PlanesToPlanar() => PixelPlanes.ToPlanar(_frame, _width, _height, _width * 4, PixelLayout.Bgra, _planes);
 
     [Benchmark]
-    public void PlanesFromPlanar() => PixelPlanes.FromPlanar(_planes, _frame, _width, _height, _width * 4, PixelFormat.Bgra8, _output);
+    public void PlanesFromPlanar() => PixelPlanes.FromPlanar(_planes, _frame, _width, _height, _width * 4, PixelLayout.Bgra, _output);
 }

@@ -148,6 +148,34 @@ public sealed class HostReliabilityTests(DiffusionPacks packs) : IClassFixture<D
         await ShutdownAsync(shim, host);
     }
 
+    [Fact]
+    public async Task GoingBackToTheRunningModelAfterAFailedSwitchClearsTheFailure()
+    {
+        await using ShimSession shim = ShimSession.Create(Size, Size);
+        Task<int> host = await StartAsync(shim, _loader.Load);
+        await shim.SendAsync(ControlMessage.Configure(Settings(packs.Turbo)));
+        await shim.ReadStatusAsync("ready");
+
+        await shim.SendAsync(ControlMessage.Configure(Settings(packs.Corrupt)));
+        JsonElement failed = await shim.ReadStatusAsync("error");
+        Assert.Equal("corrupt64", failed.GetProperty("model").GetString());
+        Assert.EndsWith("; still running 'turbo64'", failed.GetProperty("error").GetString());
+
+        // Back on the model that kept running: no load, and the failure no longer shows.
+        await shim.SendAsync(ControlMessage.Configure(Settings(packs.Turbo, prompt: "a photo of a dog")));
+        JsonElement ready = await shim.ReadStatusAsync("ready");
+        Assert.Equal("turbo64", ready.GetProperty("model").GetString());
+        Assert.False(ready.TryGetProperty("error", out _));
+        Assert.Equal(2, _loader.Calls);
+
+        // Forgotten, not just hidden: asking for the broken folder again retries it.
+        await shim.SendAsync(ControlMessage.Configure(Settings(packs.Corrupt)));
+        Assert.Equal("corrupt64", (await shim.ReadStatusAsync("loading")).GetProperty("model").GetString());
+        Assert.Equal("corrupt64", (await shim.ReadStatusAsync("error")).GetProperty("model").GetString());
+        Assert.Equal(3, _loader.Calls);
+        await ShutdownAsync(shim, host);
+    }
+
     // ---- 13.6: lazy load, unload when hidden ------------------------------------------------------
 
     [Fact]

@@ -1,3 +1,4 @@
+using StreamFx.Diffusion.Imaging;
 using StreamFx.Host.Effects;
 
 namespace StreamFx.Bridge.Tests;
@@ -19,7 +20,7 @@ public sealed class PixelPlanesTests
         random.NextBytes(pixels);
 
         float[] planes = new float[3 * width * height];
-        PixelPlanes.ToPlanar(pixels, width, height, rowBytes, format, planes);
+        PixelPlanes.ToPlanar(pixels, width, height, rowBytes, DiffusionFrameEffect.ToLayout(format), planes);
 
         int plane = width * height;
         (int r, int b) = format == PixelFormat.Rgba8 ? (0, 2) : (2, 0);
@@ -36,7 +37,7 @@ public sealed class PixelPlanesTests
         }
 
         byte[] back = new byte[pixels.Length];
-        PixelPlanes.FromPlanar(planes, pixels, width, height, rowBytes, format, back);
+        PixelPlanes.FromPlanar(planes, pixels, width, height, rowBytes, DiffusionFrameEffect.ToLayout(format), back);
         for (int y = 0; y < height; y++)
         {
             Assert.Equal(pixels.AsSpan(y * rowBytes, width * 4).ToArray(), back.AsSpan(y * rowBytes, width * 4).ToArray());
@@ -58,7 +59,7 @@ public sealed class PixelPlanesTests
         byte[] alpha = new byte[width * 4];
         alpha.AsSpan().Fill(0x11);
         byte[] output = new byte[width * 4];
-        PixelPlanes.FromPlanar(planes, alpha, width, 1, width * 4, PixelFormat.Rgba8, output);
+        PixelPlanes.FromPlanar(planes, alpha, width, 1, width * 4, PixelLayout.Rgba, output);
         for (int x = 0; x < width; x++)
         {
             Assert.True(output[x * 4] is 0 or 255, $"red {output[x * 4]} at {x}");

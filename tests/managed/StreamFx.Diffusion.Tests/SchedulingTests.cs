@@ -1,4 +1,5 @@
 using StreamFx.Diffusion.Scheduling;
+using PackSchedule = StreamFx.ModelPack.Diffusion.NoiseSchedule;
 
 namespace StreamFx.Diffusion.Tests;
 
@@ -35,6 +36,25 @@ public class SchedulingTests
         Assert.True(Math.Abs(s.AlphaBar(t) - expected) <= 1e-12 * expected, $"t={t}: {s.AlphaBar(t)} vs {expected}");
         Assert.Equal(Math.Sqrt(expected), s.SignalScale(t), 12);
         Assert.Equal(Math.Sqrt(1 - expected), s.NoiseScale(t), 12);
+    }
+
+    // The pack generator keeps its own copy (see its remarks): a synthetic UNet bakes that table, and the
+    // scheduler here must invert it exactly, so the two must give the same bits at every timestep.
+    [Theory]
+    [InlineData(0.00085, 0.012, 1000)]
+    [InlineData(0.0001, 0.02, 1000)]
+    [InlineData(0.001, 0.5, 7)]
+    public void PackGeneratorScheduleMatchesThePipelines(double betaStart, double betaEnd, int trainSteps)
+    {
+        var pipeline = NoiseSchedule.ScaledLinear(betaStart, betaEnd, trainSteps);
+        var pack = new PackSchedule(betaStart, betaEnd, trainSteps);
+        Assert.Equal(pipeline.TrainSteps, pack.TrainSteps);
+        for (int t = 0; t < trainSteps; t++)
+        {
+            Assert.Equal(pipeline.AlphaBar(t), pack.AlphaBar(t));
+            Assert.Equal(pipeline.SignalScale(t), pack.A(t));
+            Assert.Equal(pipeline.NoiseScale(t), pack.B(t));
+        }
     }
 
     [Fact]

@@ -1,6 +1,8 @@
-using System.Globalization;
+using ScottPlot;
 
 namespace StreamFx.Benchmarks.Plotting;
+
+// The report's three chart kinds drawn with ScottPlot (real axes, tick labels and fonts; PNG through SkiaSharp).
 
 /// <summary>A named set of values for one curve or bar group.</summary>
 public sealed record Series(string Label, double[] Values);
@@ -11,143 +13,119 @@ public sealed record Bar(string Label, double[] Segments);
 /// <summary>The three chart kinds the report draws: CDF curves, integer histograms, stacked bars.</summary>
 public static class Charts
 {
-    private const int W = 960, H = 540, Left = 90, Right = 30, Top = 64, Bottom = 70;
-    private const uint Ink = 0x202020, Grid = 0xE0E0E0;
-    public static readonly uint[] Palette = [0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E, 0x9467BD, 0x8C564B, 0x17BECF, 0x7F7F7F];
+    private const int W = 960, H = 540, BarRowHeight = 34, BarChartMargin = 140;
+
+    // Kept from the hand-drawn plots so the figures in docs/benchmarks.md keep their colours per series.
+    private static readonly Color[] Palette =
+        new[] { "#1F77B4", "#D62728", "#2CA02C", "#FF7F0E", "#9467BD", "#8C564B", "#17BECF", "#7F7F7F" }.Select(Color.FromHex).ToArray();
 
     /// <summary>Cumulative distribution of each series; x runs to the largest p99.9 (the tail past it is clipped).</summary>
     public static void Cdf(string path, string title, string xLabel, IReadOnlyList<Series> series)
     {
-        var c = Frame(title);
+        Plot plot = Frame(title, xLabel, "fraction of frames");
         double xMax = NiceCeiling(series.Where(s => s.Values.Length > 0).Select(s => Statistics.Percentile(s.Values, 99.9)).DefaultIfEmpty(1).Max());
-        Axes(c, 0, xMax, xLabel, 0, 1, "fraction of frames");
         for (int i = 0; i < series.Count; i++)
         {
             double[] sorted = series[i].Values.Order().ToArray();
             if (sorted.Length == 0) continue;
-            uint color = Palette[i % Palette.Length];
-            int px = X(0, xMax, 0), py = Y(0, 1, 0);
+
+            // A step from (0, 0): y jumps to k/n at the k-th smallest sample.
+            double[] xs = new double[sorted.Length + 1], ys = new double[sorted.Length + 1];
             for (int k = 0; k < sorted.Length; k++)
             {
-                int nx = X(0, xMax, Math.Min(sorted[k], xMax)), ny = Y(0, 1, (k + 1.0) / sorted.Length);
-                c.Line(px, py, nx, py, color, 2);
-                c.Line(nx, py, nx, ny, color, 2);
-                (px, py) = (nx, ny);
+                xs[k + 1] = Math.Min(sorted[k], xMax);
+                ys[k + 1] = (k + 1.0) / sorted.Length;
             }
+
+            var line = plot.Add.ScatterLine(xs, ys, Palette[i % Palette.Length]);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.LineWidth = 2;
+            line.LegendText = series[i].Label;
         }
+
+        plot.Axes.SetLimits(0, xMax, 0, 1);
         // Bottom right: CDF curves rise to the top left, so the legend covers least there.
-        Legend(c, series.Select(s => s.Label).ToArray(), bottom: true);
-        c.Save(path);
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, W, H);
     }
 
-    /// <summary>Share of samples at each integer value 0..max, one bar per series in each group.</summary>
+    /// <summary>Share of samples at each integer value 0..max (the last bin holds everything above), one bar per series in each group.</summary>
     public static void Histogram(string path, string title, string xLabel, IReadOnlyList<Series> series)
     {
-        var c = Frame(title);
+        Plot plot = Frame(title, xLabel, "fraction of frames");
         int max = (int)Math.Max(1, series.SelectMany(s => s.Values).DefaultIfEmpty(1).Max());
         max = Math.Min(max, 40);
-        Axes(c, -0.5, max + 0.5, xLabel, 0, 1, "fraction of frames", integerTicks: true);
-        double groupWidth = (double)(W - Left - Right) / (max + 1);
-        double barWidth = groupWidth * 0.8 / Math.Max(1, series.Count);
+        double barWidth = 0.8 / Math.Max(1, series.Count);
         for (int i = 0; i < series.Count; i++)
         {
             double[] v = series[i].Values;
             if (v.Length == 0) continue;
+            var bars = new List<ScottPlot.Bar>();
             for (int value = 0; value <= max; value++)
             {
                 double share = v.Count(x => value == max ? x >= max : (int)x == value) / (double)v.Length;
-                int x0 = Left + (int)(value * groupWidth + groupWidth * 0.1 + i * barWidth);
-                int y0 = Y(0, 1, share);
-                c.FillRect(x0, y0, Math.Max(1, (int)barWidth - 1), H - Bottom - y0, Palette[i % Palette.Length]);
+                bars.Add(new ScottPlot.Bar
+                {
+                    Position = value - 0.4 + (i + 0.5) * barWidth,
+                    Value = share,
+                    Size = barWidth * 0.95,
+                    FillColor = Palette[i % Palette.Length],
+                    LineWidth = 0,
+                });
             }
+
+            plot.Add.Bars(bars).LegendText = series[i].Label;
         }
-        Legend(c, series.Select(s => s.Label).ToArray());
-        c.Save(path);
+
+        // Whole frames only: a tick every frame, or every few when there are many.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Math.Max(1, Math.Ceiling(max / 20.0)));
+        plot.Axes.SetLimits(-0.5, max + 0.5, 0, 1);
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, W, H);
     }
 
-    /// <summary>Horizontal bars, each a stack of segments named by <paramref name="segmentNames"/>.</summary>
+    /// <summary>Horizontal bars, top to bottom in list order, each a stack of segments named by <paramref name="segmentNames"/>.</summary>
     public static void StackedBars(string path, string title, string xLabel, IReadOnlyList<Bar> bars, string[] segmentNames)
     {
-        var c = new Canvas(W, Math.Max(H, Top + Bottom + bars.Count * 34));
-        c.Text(Left, 16, title, Ink, 3);
-        int height = c.Height;
-        double xMax = NiceCeiling(bars.Select(b => b.Segments.Sum()).DefaultIfEmpty(1).Max());
-        int labelWidth = bars.Select(b => PixelFont.Measure(b.Label, 2)).DefaultIfEmpty(0).Max() + 10;
-        int left = Math.Max(Left, labelWidth + 10), plotW = W - left - Right;
-        for (int t = 0; t <= 5; t++)
-        {
-            double v = xMax * t / 5;
-            int x = left + (int)(plotW * t / 5.0);
-            c.Line(x, Top, x, height - Bottom, Grid);
-            string label = Format(v);
-            c.Text(x - PixelFont.Measure(label, 2) / 2, height - Bottom + 8, label, Ink);
-        }
-        c.Text(left + plotW / 2 - PixelFont.Measure(xLabel, 2) / 2, height - Bottom + 30, xLabel, Ink);
-        double rowH = (double)(height - Top - Bottom) / Math.Max(1, bars.Count);
+        Plot plot = Frame(title, xLabel, null);
+        var drawn = new List<ScottPlot.Bar>();
+        var ticks = new List<Tick>();
         for (int b = 0; b < bars.Count; b++)
         {
-            int y = Top + (int)(b * rowH + rowH * 0.15), h = Math.Max(2, (int)(rowH * 0.7));
-            c.Text(left - 8 - PixelFont.Measure(bars[b].Label, 2), y + h / 2 - 5, bars[b].Label, Ink);
-            double start = 0;
+            double y = bars.Count - 1 - b, start = 0;
+            ticks.Add(Tick.Major(y, bars[b].Label));
             for (int s = 0; s < bars[b].Segments.Length; s++)
             {
-                int x0 = left + (int)(plotW * start / xMax), x1 = left + (int)(plotW * (start + bars[b].Segments[s]) / xMax);
-                c.FillRect(x0, y, Math.Max(1, x1 - x0), h, Palette[s % Palette.Length]);
-                start += bars[b].Segments[s];
+                double end = start + bars[b].Segments[s];
+                drawn.Add(new ScottPlot.Bar { Position = y, ValueBase = start, Value = end, Size = 0.7, FillColor = Palette[s % Palette.Length], LineWidth = 0 });
+                start = end;
             }
         }
-        c.Line(left, height - Bottom, W - Right, height - Bottom, Ink);
-        c.Line(left, Top, left, height - Bottom, Ink);
-        if (segmentNames.Length > 1) Legend(c, segmentNames);
-        c.Save(path);
+
+        var barPlot = plot.Add.Bars(drawn);
+        barPlot.Horizontal = true;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
+        plot.Axes.Left.MajorTickStyle.Length = 0;
+        double xMax = NiceCeiling(bars.Select(b => b.Segments.Sum()).DefaultIfEmpty(1).Max());
+        plot.Axes.SetLimits(0, xMax, -0.5, bars.Count - 0.5);
+        if (segmentNames.Length > 1)
+        {
+            for (int s = 0; s < segmentNames.Length; s++)
+                plot.Legend.ManualItems.Add(new LegendItem { LabelText = segmentNames[s], FillColor = Palette[s % Palette.Length] });
+            // Beside the plot: a bar may run to the right edge anywhere in the stack.
+            plot.ShowLegend(Edge.Right);
+        }
+
+        plot.SavePng(path, W, Math.Max(H, BarChartMargin + bars.Count * BarRowHeight));
     }
 
-    private static Canvas Frame(string title)
+    private static Plot Frame(string title, string xLabel, string? yLabel)
     {
-        var c = new Canvas(W, H);
-        c.Text(Left, 16, title, Ink, 3);
-        return c;
-    }
-
-    private static int X(double min, double max, double v) => Left + (int)Math.Round((W - Left - Right) * (v - min) / (max - min));
-    private static int Y(double min, double max, double v) => H - Bottom - (int)Math.Round((H - Top - Bottom) * (v - min) / (max - min));
-
-    private static void Axes(Canvas c, double xMin, double xMax, string xLabel, double yMin, double yMax, string yLabel, bool integerTicks = false)
-    {
-        int ticks = integerTicks ? (int)Math.Round(xMax - xMin - 1) : 5;
-        int step = integerTicks ? Math.Max(1, (int)Math.Ceiling(ticks / 20.0)) : 1;
-        for (int t = 0; t <= ticks; t += step)
-        {
-            double v = integerTicks ? t : xMin + (xMax - xMin) * t / ticks;
-            int x = X(xMin, xMax, v);
-            if (!integerTicks) c.Line(x, Top, x, H - Bottom, Grid);
-            string label = Format(v);
-            c.Text(x - PixelFont.Measure(label, 2) / 2, H - Bottom + 8, label, Ink);
-        }
-        for (int t = 0; t <= 4; t++)
-        {
-            double v = yMin + (yMax - yMin) * t / 4;
-            int y = Y(yMin, yMax, v);
-            c.Line(Left, y, W - Right, y, Grid);
-            string label = Format(v);
-            c.Text(Left - 8 - PixelFont.Measure(label, 2), y - 5, label, Ink);
-        }
-        c.Line(Left, H - Bottom, W - Right, H - Bottom, Ink);
-        c.Line(Left, Top, Left, H - Bottom, Ink);
-        c.Text(Left + (W - Left - Right) / 2 - PixelFont.Measure(xLabel, 2) / 2, H - Bottom + 30, xLabel, Ink);
-        c.Text(8, Top - 18, yLabel, Ink);
-    }
-
-    private static void Legend(Canvas c, string[] labels, bool bottom = false)
-    {
-        int width = labels.Select(l => PixelFont.Measure(l, 2)).DefaultIfEmpty(0).Max() + 34;
-        int x = c.Width - Right - width, y = bottom ? c.Height - Bottom - labels.Length * 18 - 8 : Top + 8;
-        c.FillRect(x - 6, y - 6, width + 6, labels.Length * 18 + 8, 0xFFFFFF);
-        for (int i = 0; i < labels.Length; i++)
-        {
-            c.FillRect(x, y + i * 18, 20, 10, Palette[i % Palette.Length]);
-            c.Text(x + 28, y + i * 18, labels[i], Ink);
-        }
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        if (yLabel is not null) plot.YLabel(yLabel);
+        return plot;
     }
 
     /// <summary>The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten at or above <paramref name="v"/>.</summary>
@@ -159,8 +137,4 @@ public static class Charts
             if (m * p >= v) return m * p;
         return 10 * p;
     }
-
-    private static string Format(double v) =>
-        v == Math.Floor(v) ? v.ToString("0", CultureInfo.InvariantCulture)
-        : Math.Abs(v) >= 10 ? v.ToString("0.#", CultureInfo.InvariantCulture) : v.ToString("0.##", CultureInfo.InvariantCulture);
 }
