@@ -115,8 +115,8 @@ public static class SdTurboUNet
         }
 
         x = a.Silu(a.GroupNorm(x, "conv_norm_out", c0, groups, UnetShape.NormEpsilon));
-        // A small output keeps the scheduler's arithmetic finite; the values are noise either way.
-        x = a.Conv(x, "conv_out", c0, UnetShape.OutChannels, gain: 0.1);
+        // About unit spread, as a trained model's noise prediction has: the scheduler step then moves the latent as much.
+        x = a.Conv(x, "conv_out", c0, UnetShape.OutChannels);
         g.AddNode("Identity", [x], ["out_sample"]);
         g.AddOutput("out_sample", o.Type, latent);
         parameters = a.ParameterCount;
