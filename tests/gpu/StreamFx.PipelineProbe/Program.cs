@@ -7,12 +7,18 @@ namespace StreamFx.PipelineProbe;
 /// <summary>
 /// streamfx-pipeline-probe --model-dir D [--provider auto|tensorrt|cuda|cpu] [--frames N]
 ///   [--size WxH] [--steps 1..4] [--cfg none|self|initialize|full]
+/// (or --session ...: one model alone on device-bound buffers, see SessionTiming)
 /// Prints one line per provider attempt, then median and p90 per stage over the frames after warm-up.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Contains("--session"))
+        {
+            return SessionTiming.Run(args);
+        }
+
         string? modelDir = null;
         string provider = "auto", cfg = "self";
         int frames = 100, width = 512, height = 512, steps = 1;
