@@ -8,7 +8,7 @@ namespace StreamFx.PipelineProbe;
 
 /// <summary>
 /// streamfx-pipeline-probe --session unet|vae_encoder|vae_decoder|text_encoder --model-dir D
-///   [--provider cuda|tensorrt|cpu] [--batch B] [--size N] [--cuda-graph on|off] [--frames N]
+///   [--provider cuda|tensorrt|cpu] [--batch B[,B2..]] [--size N] [--cuda-graph off|on|off,on] [--frames N]
 /// Times one model alone with every input and output bound once to buffers from the session's own allocator
 /// (device memory on CUDA, host memory on the CPU provider), so nothing crosses the bus between runs: the
 /// model's own cost, with or without a captured CUDA graph (gpu_graph_id per shape). Contents are whatever the
@@ -20,8 +20,9 @@ public static class SessionTiming
     {
         string? modelDir = null, session = null;
         string provider = "cuda";
-        int batch = 1, size = 512, frames = 50;
-        bool cudaGraph = false;
+        int size = 512, frames = 50;
+        int[] batches = [1];
+        bool[] graphs = [false];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -29,10 +30,10 @@ public static class SessionTiming
                 case "--model-dir": modelDir = args[i + 1]; break;
                 case "--session": session = args[i + 1]; break;
                 case "--provider": provider = args[i + 1]; break;
-                case "--batch": batch = int.Parse(args[i + 1]); break;
+                case "--batch": batches = args[i + 1].Split(',').Select(int.Parse).ToArray(); break;
                 case "--size": size = int.Parse(args[i + 1]); break;
                 case "--frames": frames = int.Parse(args[i + 1]); break;
-                case "--cuda-graph": cudaGraph = args[i + 1] == "on"; break;
+                case "--cuda-graph": graphs = args[i + 1].Split(',').Select(v => v == "on").ToArray(); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -52,6 +53,18 @@ public static class SessionTiming
             "text_encoder" => m.TextEncoderPath,
             _ => throw new ArgumentException($"--session: expected unet, vae_encoder, vae_decoder or text_encoder, found '{session}'"),
         };
+        foreach (bool cudaGraph in graphs)
+        {
+            int status = TimeOne(m, session, path, kind, provider, size, frames, batches, cudaGraph);
+            if (status != 0) return status;
+        }
+
+        return 0;
+    }
+
+    private static int TimeOne(DiffusionManifest m, string session, string path, ExecutionProviderKind kind, string provider, int size, int frames, int[] batches, bool cudaGraph)
+    {
+        int batch = batches.Max();
         int latent = size / 8;
         long[] Shape(string input) => (session, input) switch
         {
@@ -100,46 +113,52 @@ public static class SessionTiming
             ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default)
             : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default);
         using var allocator = new OrtAllocator(s, memory);
-        using var binding = s.CreateIoBinding();
-        var values = new List<OrtValue>();
-        try
+        foreach (int b in batches)
         {
-            foreach (var (name, meta) in s.InputMetadata.Select(p => (p.Key, p.Value)))
+            batch = b;
+            using var binding = s.CreateIoBinding();
+            var values = new List<OrtValue>();
+            try
             {
-                var v = OrtValue.CreateAllocatedTensorValue(allocator, meta.ElementDataType, Shape(name));
-                values.Add(v);
-                binding.BindInput(name, v);
-            }
+                foreach (var (name, meta) in s.InputMetadata.Select(p => (p.Key, p.Value)))
+                {
+                    var v = OrtValue.CreateAllocatedTensorValue(allocator, meta.ElementDataType, Shape(name));
+                    values.Add(v);
+                    binding.BindInput(name, v);
+                }
 
-            foreach (var (name, meta) in s.OutputMetadata.Select(p => (p.Key, p.Value)))
+                foreach (var (name, meta) in s.OutputMetadata.Select(p => (p.Key, p.Value)))
+                {
+                    var v = OrtValue.CreateAllocatedTensorValue(allocator, meta.ElementDataType, Shape(name));
+                    values.Add(v);
+                    binding.BindOutput(name, v);
+                }
+
+                // Each batch is its own static shape: its own graph id, captured on its first run.
+                using var run = new RunOptions();
+                run.AddRunConfigEntry(ProviderOptionsBuilder.GpuGraphIdKey, ProviderOptionsBuilder.GpuGraphId(cudaGraph, size, batch));
+                const int warmup = 3;
+                var ms = new double[frames];
+                for (int f = 0; f < warmup + frames; f++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    s.RunWithBinding(run, binding);
+                    binding.SynchronizeBoundOutputs();
+                    if (f >= warmup) ms[f - warmup] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+
+                Array.Sort(ms);
+                double P(double q) => ms[Math.Min(ms.Length - 1, (int)(q * ms.Length))];
+                Console.WriteLine($"session={session} provider={provider} batch={batch} size={size} cuda_graph={(cudaGraph ? "on" : "off")} " +
+                    $"type={m.UnetFloatType} frames={frames} load_ms={loadMs:F0} p50={P(0.5):F2} ms p95={P(0.95):F2} ms fps_at_p50={1000 / P(0.5):F1}");
+            }
+            finally
             {
-                var v = OrtValue.CreateAllocatedTensorValue(allocator, meta.ElementDataType, Shape(name));
-                values.Add(v);
-                binding.BindOutput(name, v);
+                foreach (var v in values) v.Dispose();
             }
-
-            using var run = new RunOptions();
-            run.AddRunConfigEntry(ProviderOptionsBuilder.GpuGraphIdKey, ProviderOptionsBuilder.GpuGraphId(cudaGraph, size, batch));
-            const int warmup = 3; // the first run with a graph id captures it
-            var ms = new double[frames];
-            for (int f = 0; f < warmup + frames; f++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                s.RunWithBinding(run, binding);
-                binding.SynchronizeBoundOutputs();
-                if (f >= warmup) ms[f - warmup] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-
-            Array.Sort(ms);
-            double P(double q) => ms[Math.Min(ms.Length - 1, (int)(q * ms.Length))];
-            Console.WriteLine($"session={session} provider={provider} batch={batch} size={size} cuda_graph={(cudaGraph ? "on" : "off")} " +
-                $"type={m.UnetFloatType} frames={frames} load_ms={loadMs:F0} p50={P(0.5):F2} ms p95={P(0.95):F2} ms fps_at_p50={1000 / P(0.5):F1}");
-            return 0;
         }
-        finally
-        {
-            foreach (var v in values) v.Dispose();
-        }
+
+        return 0;
     }
 
     private static IEnumerable<(string Name, NodeMetadata Meta)> Inputs(string path)
