@@ -6,7 +6,7 @@
 #   scripts/gpu-probe.sh prepare
 #       Here. NativeAOT-publishes the probe (tests/gpu/StreamFx.PipelineProbe) and the pack tool into
 #       .device/bin (ignored), and splits ONNX Runtime's CUDA provider library (284 MB, too big for one
-#       device call's 64 MiB) into gzip chunks .device/cuda/part-NN. Prints the device calls to make.
+#       device call's 64 MiB) into gzip chunks .device/cuda/part-NN (60 MiB). Prints the device calls to make.
 #   scripts/gpu-probe.sh receive
 #       On the device, one call per chunk (carry .device/cuda/part-NN): keeps the chunk in .device/payload/,
 #       which is ignored and so stays there while the machine is warm.
@@ -23,7 +23,8 @@ cd "$REPO_ROOT"
 
 DEVICE_DIR="$REPO_ROOT/.device"
 BIN="$DEVICE_DIR/bin"
-CHUNK_BYTES=$((40 * 1024 * 1024))
+# 60 MiB: a call carries 64 MiB with the working tree (about 2.4 MB); 4 chunks for the 234 MB gzip.
+CHUNK_BYTES=$((60 * 1024 * 1024))
 BEGIN_MARK="<!-- gpu-probe:architecture:begin -->"
 END_MARK="<!-- gpu-probe:architecture:end -->"
 
@@ -43,7 +44,7 @@ prepare() {
 	gzip -1 -c "$cuda" | split -b "$CHUNK_BYTES" -d -a 2 - "$DEVICE_DIR/cuda/part-"
 	sha256sum "$cuda" | cut -d' ' -f1 >"$BIN/cuda-provider.sha256"
 	rm -f "$cuda"
-	log "bin: $(du -sh "$BIN" | cut -f1); CUDA provider in $(ls "$DEVICE_DIR/cuda" | wc -l) chunks of at most 40 MiB"
+	log "bin: $(du -sh "$BIN" | cut -f1); CUDA provider in $(ls "$DEVICE_DIR/cuda" | wc -l) chunks of at most 60 MiB"
 	grep -qx '/.device/' .gitignore || die ".device/ must be ignored"
 	local n=0
 	for part in "$DEVICE_DIR"/cuda/part-*; do
