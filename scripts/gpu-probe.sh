@@ -14,7 +14,8 @@
 #       On the device (carry .device/bin): joins the chunks beside libonnxruntime.so, finds the CUDA 13 /
 #       cuDNN 9 libraries of the machine's Python packages, generates the architecture packs there (never
 #       carried: 1.7 GB float16, 3.5 GB float32), times them and writes the "Architecture pack" section of
-#       docs/benchmarks-gpu.md; copies the page and the raw log to $OUT.
+#       docs/benchmarks-gpu.md; copies the page and the raw log to $OUT (the log grows there as it runs).
+#       Packs: float16, float32, and float16 with fused attention (com.microsoft MultiHeadAttention).
 #   scripts/gpu-probe.sh run --cpu-dry-run
 #       Here. The same sequence with the CPU provider, width scale 0.125, 64x64 and 2 frames, writing into
 #       build/gpu-probe-dry/ (docs untouched): proves the script before device time is spent.
@@ -118,7 +119,7 @@ render() {
 }
 
 run_probe() {
-	local dry=0 frames=50 session_frames=100
+	local dry=0 frames=30 session_frames=50
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--cpu-dry-run) dry=1 ;;
@@ -165,15 +166,19 @@ run_probe() {
 	machine+="CPU $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
 	echo "$machine" >"$raw"
 	# Both packs at once (each generator is single-threaded; the full-size float32 one took 136 s on 2 busy cores).
-	log "generating the architecture packs (float16, float32; width scale $scale) on this machine"
-	for dtype in float16 float32; do
-		rm -rf "$work/arch-$dtype"
-		"$tool" pack --variant architecture --dtype "$dtype" --width-scale "$scale" --resolution "$res" --out "$work/arch-$dtype" \
-			>"$results/pack-$dtype.log" 2>&1 &
+	# float16-fused: the UNet's attention as ONNX Runtime's MultiHeadAttention, as its optimised SD exports have it.
+	log "generating the architecture packs (float16, float32, float16-fused; width scale $scale) on this machine"
+	local variant
+	for variant in float16 float32 float16-fused; do
+		rm -rf "$work/arch-$variant"
+		local attention=plain
+		[ "$variant" = float16-fused ] && attention=fused
+		"$tool" pack --variant architecture --dtype "${variant%-fused}" --attention "$attention" --width-scale "$scale" \
+			--resolution "$res" --out "$work/arch-$variant" >"$results/pack-$variant.log" 2>&1 &
 	done
-	wait -n && wait -n || die "pack generation failed: $(cat "$results"/pack-*.log | tail -5)"
-	cat "$results"/pack-float16.log "$results"/pack-float32.log >>"$raw"
-	for dtype in float16 float32; do
+	wait -n && wait -n && wait -n || die "pack generation failed: $(cat "$results"/pack-*.log | tail -5)"
+	cat "$results"/pack-float16.log "$results"/pack-float32.log "$results"/pack-float16-fused.log >>"$raw"
+	for dtype in float16-fused float16 float32; do
 		local pack="$work/arch-$dtype"
 		echo "=== pack $dtype" >>"$raw"
 		# float16 goes through auto, so the provider chain's reasons are on record; float32 asks for the provider.

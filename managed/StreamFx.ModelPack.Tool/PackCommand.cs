@@ -95,6 +95,12 @@ public static class PackCommand
                 Type = PackOptions.ParseElementType("--dtype", options.Optional("dtype") ?? "float16", OnnxElementType.Float, OnnxElementType.Float16),
                 Resolution = options.Int("resolution", 512),
                 Seed = ParseSeed(options.Optional("seed")),
+                FusedAttention = (options.Optional("attention") ?? "plain") switch
+                {
+                    "plain" => false,
+                    "fused" => true,
+                    string other => throw new ArgumentException($"--attention: expected plain or fused, found '{other}'"),
+                },
             };
             options.RejectUnknown();
             architecture.Validate();
@@ -105,7 +111,7 @@ public static class PackCommand
         }
 
         var clock = Stopwatch.StartNew();
-        Console.Out.WriteLine($"writing the architecture pack (width scale {architecture.WidthScale.ToString(CultureInfo.InvariantCulture)}, {architecture.TypeName}) to {Path.GetFullPath(folder)}");
+        Console.Out.WriteLine($"writing the architecture pack (width scale {architecture.WidthScale.ToString(CultureInfo.InvariantCulture)}, {architecture.TypeName}, {(architecture.FusedAttention ? "fused" : "plain")} attention) to {Path.GetFullPath(folder)}");
         var reports = ArchitecturePack.Write(folder, architecture, Console.Out);
         foreach (var r in reports)
         {

@@ -16,8 +16,9 @@ public sealed class ArchitectureGraph
     private readonly ulong _seed;
     private readonly string _component;
 
-    public ArchitectureGraph(string component, OnnxElementType type, ulong seed)
+    public ArchitectureGraph(string component, OnnxElementType type, ulong seed, bool fusedAttention = false)
     {
+        FusedAttention = fusedAttention;
         Graph = new OnnxGraphBuilder(component);
         Type = type;
         _seed = seed;
@@ -25,6 +26,9 @@ public sealed class ArchitectureGraph
     }
 
     public OnnxGraphBuilder Graph { get; }
+
+    /// <summary>Unmasked attention as ONNX Runtime's com.microsoft MultiHeadAttention (what its SD exports fuse to).</summary>
+    public bool FusedAttention { get; }
 
     public OnnxElementType Type { get; }
 
@@ -136,6 +140,14 @@ public sealed class ArchitectureGraph
         string q = Linear(x, name + ".to_q", width, width, qkvBias);
         string k = Linear(kv, name + ".to_k", contextWidth, width, qkvBias);
         string v = Linear(kv, name + ".to_v", contextWidth, width, qkvBias);
+        if (FusedAttention && additiveMask is null)
+        {
+            // Same parameters; the contrib op scales by 1/sqrt(head width) itself and runs flash/memory-efficient kernels on CUDA.
+            string fused = Graph.UniqueName("multi_head_attention_out");
+            Graph.AddDomainNode("com.microsoft", "MultiHeadAttention", [q, k, v], [fused], OnnxAttribute.Int("num_heads", heads));
+            return Linear(fused, name + ".to_out.0", width, width);
+        }
+
         string headShape = Int64s("head_shape", 0, 0, heads, headWidth);
         string SplitHeads(string t, params long[] perm) => Op("Transpose", [Op("Reshape", [t, headShape])], OnnxAttribute.Ints("perm", perm));
         // Scaling q before the product keeps float16 scores in range.

@@ -20,6 +20,12 @@ public sealed record ArchitectureOptions
 
     public ulong Seed { get; init; } = 1234;
 
+    /// <summary>
+    /// UNet attention as ONNX Runtime's fused com.microsoft MultiHeadAttention (as onnxruntime/sd-turbo's optimised
+    /// export has it) instead of MatMul/Softmax/MatMul; same parameters. The text encoder keeps plain (masked) attention.
+    /// </summary>
+    public bool FusedAttention { get; init; }
+
     /// <summary>Image size the UNet's config.json sample_size states (the graph's spatial dims stay symbolic).</summary>
     public int Resolution { get; init; } = 512;
 

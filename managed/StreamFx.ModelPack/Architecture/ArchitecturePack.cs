@@ -133,6 +133,7 @@ public static class ArchitecturePack
             .WithMetadata("streamfx.family", "sd-turbo")
             .WithMetadata("streamfx.variant", "architecture")
             .WithMetadata("streamfx.width_scale", o.WidthScale.ToString("R", CultureInfo.InvariantCulture))
+            .WithMetadata("streamfx.attention", o.FusedAttention ? "fused" : "plain")
             .WithMetadata("streamfx.parameters", parameters.ToString(CultureInfo.InvariantCulture))
             .WithMetadata("streamfx.synthetic", "true");
 

@@ -16,7 +16,7 @@ public static class SdTurboUNet
     public static OnnxModel Build(ArchitectureOptions o, out long parameters)
     {
         var shape = UnetShape.For(o);
-        var a = new ArchitectureGraph("unet", o.Type, o.Seed);
+        var a = new ArchitectureGraph("unet", o.Type, o.Seed, o.FusedAttention);
         var g = a.Graph;
         int[] w = shape.Widths;
         int c0 = w[0], temb = shape.TimeEmbeddingWidth, groups = shape.NormGroups;

@@ -12,17 +12,17 @@ namespace StreamFx.Diffusion.Tests;
 public sealed class ArchitecturePacks : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sfx-architecture-tests-" + Guid.NewGuid().ToString("N"));
-    private readonly Dictionary<OnnxElementType, string> _made = new();
+    private readonly Dictionary<(OnnxElementType, bool), string> _made = new();
     private readonly object _lock = new();
 
-    public string Get(OnnxElementType type)
+    public string Get(OnnxElementType type, bool fusedAttention = false)
     {
         lock (_lock)
         {
-            if (_made.TryGetValue(type, out var dir)) return dir;
-            dir = Path.Combine(_root, OnnxElementTypeInfo.Name(type));
-            ArchitecturePack.Write(dir, new ArchitectureOptions { WidthScale = 0.125, Type = type, Resolution = 64 });
-            _made[type] = dir;
+            if (_made.TryGetValue((type, fusedAttention), out var dir)) return dir;
+            dir = Path.Combine(_root, OnnxElementTypeInfo.Name(type) + (fusedAttention ? "-fused" : ""));
+            ArchitecturePack.Write(dir, new ArchitectureOptions { WidthScale = 0.125, Type = type, Resolution = 64, FusedAttention = fusedAttention });
+            _made[(type, fusedAttention)] = dir;
             return dir;
         }
     }
@@ -50,12 +50,13 @@ public class ArchitecturePackTests(ArchitecturePacks packs)
     }
 
     [Theory]
-    [InlineData("float32")]
-    [InlineData("float16")]
-    public void RunsThroughTheRealPipelineOnTheCpuAndThePromptReachesTheUnet(string dtype)
+    [InlineData("float32", false)]
+    [InlineData("float16", false)]
+    [InlineData("float16", true)]
+    public void RunsThroughTheRealPipelineOnTheCpuAndThePromptReachesTheUnet(string dtype, bool fusedAttention)
     {
         var type = dtype == "float16" ? OnnxElementType.Float16 : OnnxElementType.Float;
-        string dir = packs.Get(type);
+        string dir = packs.Get(type, fusedAttention);
         var frame = EffectTests.Frame(64, 64);
         using var fx = new StreamDiffusionEffect(dir, Cpu);
 

@@ -53,6 +53,17 @@ public class ArchitecturePackTests
         Assert.True(Bytes(OnnxElementType.Float16) < ArchitecturePack.ExternalDataThreshold);
     }
 
+    [Fact]
+    public void FusedAttentionKeepsTheParametersAndUsesOnnxRuntimesMultiHeadAttention()
+    {
+        var o = new ArchitectureOptions { WidthScale = 0.25, FusedAttention = true };
+        var unet = SdTurboUNet.Build(o, out long parameters);
+        Assert.Equal(ParameterCount.Unet(o), parameters);
+        Assert.Equal(ParameterCount.Unet(o), InitializerParameters(unet));
+        Assert.Contains("com.microsoft", unet.Graph.Domains);
+        Assert.DoesNotContain("com.microsoft", SdTurboUNet.Build(o with { FusedAttention = false }, out _).Graph.Domains);
+    }
+
     [Theory]
     [InlineData(0.3)]
     [InlineData(0)]
