@@ -6,12 +6,81 @@
 #   3. host pre/post-processing vs memcpy bandwidth (BenchmarkDotNet)
 #   4. latency in frames of the shown output
 #   5. the diffusion pipeline per stage on the CPU with the synthetic pack
+#   6. the architecture pack (real SD-Turbo / OpenCLIP / TAESD graphs, width scale 0.25) per stage at 256x256
 # SFX_BENCH_SKIP_BUILD=1 reuses build/ as it is (otherwise scripts/build.sh runs first).
+# SFX_BENCH_ONLY=architecture runs case 6 alone and replaces its section of docs/benchmarks.md.
 # Benchmarks never fail on timings; the script fails only when a run breaks.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+ARCH_BEGIN="<!-- bench:architecture:begin -->"
+ARCH_END="<!-- bench:architecture:end -->"
+# Case 6: generates the pack (about 10 s), times steps 1 and 2 with each cfg_type through the real pipeline
+# (streamfx-pipeline-probe on the CPU provider), and writes $1/architecture.md (the section for benchmarks.md).
+architecture_case() {
+	local results="$1" scale=0.25 side=256 frames=20
+	local pack="$BUILD_DIR/models/architecture-$scale-$side" probe_dir="$BUILD_DIR/bench/probe"
+	log "6. architecture pack on the CPU (width scale $scale, ${side}x${side})"
+	dotnet build managed/StreamFx.ModelPack.Tool -c Release -nologo -v quiet -o "$BUILD_DIR/modelpack-tool" >/dev/null ||
+		die "pack tool build failed"
+	dotnet build tests/gpu/StreamFx.PipelineProbe -c Release -nologo -v quiet -o "$probe_dir" >"$results/probe-build.log" 2>&1 ||
+		{ cat "$results/probe-build.log"; die "probe build failed"; }
+	rm -rf "$pack"
+	"$BUILD_DIR/modelpack-tool/streamfx-modelpack" pack --variant architecture --dtype float32 --width-scale "$scale" \
+		--resolution "$side" --out "$pack" >"$results/architecture-pack.log"
+	timeout --kill-after=10 900 "$probe_dir/streamfx-pipeline-probe" --model-dir "$pack" --provider cpu --frames "$frames" \
+		--size "${side}x${side}" --resolution "$side" --steps 1,2 --cfg all >"$results/architecture.log" 2>&1 ||
+		{ tail -n 30 "$results/architecture.log" >&2; die "architecture benchmark failed (log: $results/architecture.log)"; }
+	local unet_params
+	unet_params=$(sed -n 's/^parameters unet: \([0-9]*\).*/\1/p' "$results/architecture-pack.log")
+	{
+		echo "$ARCH_BEGIN"
+		echo "## 6. Architecture pack on the CPU (real SD-Turbo graph shapes, width scale $scale)"
+		echo
+		echo "\`streamfx-modelpack pack --variant architecture --width-scale $scale --dtype float32\` builds the real SD-Turbo UNet,"
+		echo "OpenCLIP ViT-H text encoder and TAESD graphs with every width scaled by $scale (UNet $unet_params parameters; at"
+		echo "scale 1 it has 865,910,724) and random weights (noise output). \`streamfx-pipeline-probe\` runs it through"
+		echo "\`StreamDiffusionEffect\` on the CPU provider at ${side}x${side}, steps and cfg_type switched live; $frames frames after 5"
+		echo "warm-up frames each. $(date -u '+%Y-%m-%d %H:%M') UTC, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores,"
+		echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+		echo
+		echo "| steps | cfg_type | UNet batch | total p50 / p95 | pre p50 / p95 | encode p50 / p95 | UNet p50 / p95 | decode p50 / p95 | post p50 / p95 |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk '
+			/^frames=/ { for (i = 1; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }; row = "| " kv["steps"] " | " kv["cfg"] " | " kv["unet_batch"]; next }
+			/^(total|pre|encode|unet|decode|post) / {
+				for (i = 2; i <= NF; i++) { if ($i ~ /^p50=/) a = substr($i, 5); if ($i ~ /^p95=/) b = substr($i, 5) }
+				row = row " | " a " / " b; if ($1 == "post") print row " |"; next }' "$results/architecture.log"
+		echo
+		echo "All times in milliseconds."
+		echo "$ARCH_END"
+	} >"$results/architecture.md"
+}
+
+# Puts the architecture section into docs/benchmarks.md (replacing an earlier one).
+architecture_into_docs() {
+	local section="$1" page="$REPO_ROOT/docs/benchmarks.md"
+	if grep -qF "$ARCH_BEGIN" "$page"; then
+		awk -v b="$ARCH_BEGIN" -v e="$ARCH_END" -v f="$section" '
+			$0 == b { while ((getline line < f) > 0) print line; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' "$page" >"$page.new"
+		mv "$page.new" "$page"
+	else
+		{ echo; cat "$section"; } >>"$page"
+	fi
+}
+
+if [ "${SFX_BENCH_ONLY:-}" = architecture ]; then
+	mkdir -p "$BUILD_DIR/bench/results-architecture"
+	architecture_case "$BUILD_DIR/bench/results-architecture"
+	architecture_into_docs "$BUILD_DIR/bench/results-architecture/architecture.md"
+	cat "$BUILD_DIR/bench/results-architecture/architecture.md"
+	log "done in $(($(date +%s) - started)) s"
+	exit 0
+fi
 
 if [ "${SFX_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$REPO_ROOT/scripts/build.sh"
@@ -82,6 +151,8 @@ run prepost 300 "$BENCH_CS" prepost --out "$RESULTS"
 log "5. diffusion pipeline on the CPU (synthetic pack)"
 run pipeline 300 "$BENCH_CS" pipeline --pack "$BUILD_DIR/models/default" --out "$RESULTS" --frames 100 --warmup 10
 
+architecture_case "$RESULTS"
+
 log "machine facts"
 gl=$(grep -m1 -o "OpenGL on adapter .*" "$RESULTS/obs-identity.log" | sed "s/^OpenGL on adapter //" || true)
 gpu="none"
@@ -106,4 +177,5 @@ git diff --quiet HEAD -- native-shim managed tests scripts 2>/dev/null || commit
 
 log "writing docs/benchmarks.md and docs/img/bench-*.png"
 "$BENCH_CS" report --results "$RESULTS" --docs "$REPO_ROOT/docs"
+architecture_into_docs "$RESULTS/architecture.md"
 log "done in $(($(date +%s) - started)) s"

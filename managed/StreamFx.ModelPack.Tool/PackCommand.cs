@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using StreamFx.ModelPack.Architecture;
 using StreamFx.ModelPack.Diffusion;
 using StreamFx.Onnx;
 
@@ -10,6 +11,11 @@ public static class PackCommand
     public static int Run(CommandLine options)
     {
         string folder = options.Required("out");
+        if (options.Optional("variant") == "architecture")
+        {
+            return RunArchitecture(options, folder);
+        }
+
         PackOptions pack;
         PackLayout layout;
         try
@@ -51,7 +57,7 @@ public static class PackCommand
                 {
                     "default" => PackVariant.Default,
                     "cost" => PackVariant.Cost,
-                    string other => throw new ArgumentException($"--variant: expected default or cost, found '{other}'"),
+                    string other => throw new ArgumentException($"--variant: expected default, cost or architecture, found '{other}'"),
                 },
                 CudaOnly = cudaOnly,
             };
@@ -67,6 +73,51 @@ public static class PackCommand
         var clock = Stopwatch.StartNew();
         Console.Out.WriteLine($"writing {(layout == PackLayout.Manifest ? pack.Name : PublishedLayoutPack.Name(layout) + " layout")} to {Path.GetFullPath(folder)}");
         PublishedLayoutPack.Write(folder, layout, pack, Console.Out);
+        Console.Out.WriteLine($"done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+        return 0;
+    }
+
+    /// <summary>The architecture pack: real SD-Turbo / OpenCLIP / TAESD graphs, random weights, onnxruntime/sd-turbo layout.</summary>
+    private static int RunArchitecture(CommandLine options, string folder)
+    {
+        ArchitectureOptions architecture;
+        try
+        {
+            string scaleText = options.Optional("width-scale") ?? "1";
+            if (!double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out double scale))
+            {
+                throw new ArgumentException($"--width-scale: expected a number in (0, 1], found '{scaleText}'");
+            }
+
+            architecture = new ArchitectureOptions
+            {
+                WidthScale = scale,
+                Type = PackOptions.ParseElementType("--dtype", options.Optional("dtype") ?? "float16", OnnxElementType.Float, OnnxElementType.Float16),
+                Resolution = options.Int("resolution", 512),
+                Seed = ParseSeed(options.Optional("seed")),
+                FusedAttention = (options.Optional("attention") ?? "plain") switch
+                {
+                    "plain" => false,
+                    "fused" => true,
+                    string other => throw new ArgumentException($"--attention: expected plain or fused, found '{other}'"),
+                },
+            };
+            options.RejectUnknown();
+            architecture.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CommandLineException(e.Message);
+        }
+
+        var clock = Stopwatch.StartNew();
+        Console.Out.WriteLine($"writing the architecture pack (width scale {architecture.WidthScale.ToString(CultureInfo.InvariantCulture)}, {architecture.TypeName}, {(architecture.FusedAttention ? "fused" : "plain")} attention) to {Path.GetFullPath(folder)}");
+        var reports = ArchitecturePack.Write(folder, architecture, Console.Out);
+        foreach (var r in reports)
+        {
+            Console.Out.WriteLine($"parameters {r.Component}: {r.Parameters.ToString(CultureInfo.InvariantCulture)} (published config at this scale: {r.Expected.ToString(CultureInfo.InvariantCulture)})");
+        }
+
         Console.Out.WriteLine($"done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         return 0;
     }

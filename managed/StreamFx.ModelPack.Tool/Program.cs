@@ -14,9 +14,16 @@ public static class Program
                                   [--seed S] [--variant default|cost]
                                   [--layout manifest|onnxruntime-sd-turbo|tensorstack|taesd|lcm-onnx]
                                   [--cuda-only true|false]
+          streamfx-modelpack pack --variant architecture --out <folder> [--width-scale S]
+                                  [--dtype float16|float32] [--resolution N] [--seed S]
+                                  [--attention plain|fused]
           --layout other than manifest writes a published folder layout (no manifest.json) and fixes
           family, dtype, timestep, input-ids and image-range; --cuda-only true (onnxruntime-sd-turbo only)
           adds a float16 contrib op (BiasAdd) the CPU provider cannot run.
+          --variant architecture writes the real SD-Turbo UNet, OpenCLIP ViT-H text encoder and TAESD
+          graphs with seeded random weights (noise output, for timing) in the onnxruntime/sd-turbo layout;
+          --width-scale (default 1) shrinks every width, e.g. 0.125 for CI; prints the parameter counts;
+          --attention fused uses ONNX Runtime's com.microsoft MultiHeadAttention in the UNet.
         """;
 
     public static int Main(string[] args)

@@ -27,6 +27,12 @@ public sealed class OnnxGraphBuilder
 
     public int InitializerCount => _initializers.Count;
 
+    /// <summary>The initializers in the order they were added (deferred ones hold no bytes yet).</summary>
+    public IReadOnlyList<OnnxTensor> Initializers => _initializers;
+
+    /// <summary>Sum of the initializers' sizes in bytes, without making deferred bytes.</summary>
+    public long InitializerBytes => _initializers.Sum(t => t.ByteLength);
+
     public string AddInput(string name, OnnxElementType elementType, params OnnxDim[] shape)
     {
         Define(name);
@@ -124,17 +130,19 @@ public sealed class OnnxGraphBuilder
         w.WriteString(2, Name);
         foreach (OnnxTensor tensor in _initializers)
         {
-            var tw = new ProtoWriter(tensor.RawData.Length + 64);
-            if (external is not null && tensor.RawData.Length >= external.MinBytes)
+            // A deferred tensor's bytes are made here, once, and dropped after writing.
+            if (external is not null && tensor.ByteLength >= external.MinBytes)
             {
-                tensor.WriteExternalTo(tw, external.Location, external.Append(tensor.RawData));
-            }
-            else
-            {
-                tensor.WriteTo(tw);
+                var tw = new ProtoWriter(256);
+                tensor.WriteExternalTo(tw, external.Location, external.Append(tensor.RawData), tensor.ByteLength);
+                w.WriteMessage(5, tw);
+                continue;
             }
 
-            w.WriteMessage(5, tw);
+            ReadOnlySpan<byte> raw = tensor.RawData;
+            var inline = new ProtoWriter(raw.Length + 64);
+            tensor.WriteTo(inline, raw);
+            w.WriteMessage(5, inline);
         }
 
         foreach (ValueInfo input in _inputs)

@@ -7,10 +7,11 @@ namespace StreamFx.Onnx;
 /// </summary>
 public sealed class OnnxTensor
 {
-    private readonly byte[] _raw;
+    private readonly byte[]? _raw;
+    private readonly Func<byte[]>? _deferred;
     private readonly long[] _dims;
 
-    private OnnxTensor(string name, OnnxElementType elementType, long[] dims, byte[] raw)
+    private OnnxTensor(string name, OnnxElementType elementType, long[] dims, byte[]? raw, Func<byte[]>? deferred = null)
     {
         long count = 1;
         foreach (long d in dims)
@@ -19,7 +20,8 @@ public sealed class OnnxTensor
             count *= d;
         }
 
-        if (count * OnnxElementTypeInfo.SizeInBytes(elementType) != raw.Length)
+        long bytes = count * OnnxElementTypeInfo.SizeInBytes(elementType);
+        if (raw is not null && bytes != raw.Length)
         {
             throw new ArgumentException(
                 $"tensor '{name}': shape [{string.Join(",", dims)}] needs {count} elements of {OnnxElementTypeInfo.Name(elementType)}, got {raw.Length} bytes");
@@ -27,8 +29,11 @@ public sealed class OnnxTensor
 
         Name = name;
         ElementType = elementType;
+        ElementCount = count;
+        ByteLength = bytes;
         _dims = dims;
         _raw = raw;
+        _deferred = deferred;
     }
 
     public string Name { get; }
@@ -37,7 +42,35 @@ public sealed class OnnxTensor
 
     public IReadOnlyList<long> Dims => _dims;
 
-    public ReadOnlySpan<byte> RawData => _raw;
+    /// <summary>Number of elements (product of the dims).</summary>
+    public long ElementCount { get; }
+
+    /// <summary>Size of the data in bytes, known without making a deferred tensor's bytes.</summary>
+    public long ByteLength { get; }
+
+    /// <summary>True when the bytes are made only at write time (<see cref="Deferred"/>).</summary>
+    public bool IsDeferred => _deferred is not null;
+
+    /// <summary>The bytes; a deferred tensor makes them anew on each call (the writer calls it once).</summary>
+    public ReadOnlySpan<byte> RawData => _raw ?? Materialize();
+
+    /// <summary>
+    /// A tensor whose bytes <paramref name="make"/> produces when the model is written, so a graph of a billion
+    /// weights can be built, inspected and counted without holding them, and written one tensor at a time.
+    /// </summary>
+    public static OnnxTensor Deferred(string name, OnnxElementType elementType, Func<byte[]> make, params long[] dims) =>
+        new(name, elementType, dims, null, make);
+
+    private byte[] Materialize()
+    {
+        byte[] bytes = _deferred!();
+        if (bytes.LongLength != ByteLength)
+        {
+            throw new InvalidOperationException($"tensor '{Name}': deferred data has {bytes.LongLength} bytes, its shape [{string.Join(",", _dims)}] needs {ByteLength}");
+        }
+
+        return bytes;
+    }
 
     public static OnnxTensor FromFloat(string name, ReadOnlySpan<float> values, params long[] dims)
     {
@@ -97,13 +130,13 @@ public sealed class OnnxTensor
     public static OnnxTensor FromRaw(string name, OnnxElementType elementType, ReadOnlySpan<byte> raw, params long[] dims) =>
         new(name, elementType, dims, raw.ToArray());
 
-    public OnnxTensor WithName(string name) => new(name, ElementType, _dims, _raw);
+    public OnnxTensor WithName(string name) => new(name, ElementType, _dims, _raw, _deferred);
 
     /// <summary>
     /// Writes the TensorProto with its bytes in <paramref name="sideFile"/> instead of raw_data (ONNX external
     /// data: data_location = 14 EXTERNAL, external_data = 13 entries location/offset/length).
     /// </summary>
-    internal void WriteExternalTo(ProtoWriter w, string location, long offset)
+    internal void WriteExternalTo(ProtoWriter w, string location, long offset, long length)
     {
         foreach (long d in _dims)
         {
@@ -112,7 +145,7 @@ public sealed class OnnxTensor
 
         w.WriteInt32(2, (int)ElementType);
         w.WriteString(8, Name);
-        foreach ((string key, string value) in new[] { ("location", location), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", _raw.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+        foreach ((string key, string value) in new[] { ("location", location), ("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
         {
             var entry = new ProtoWriter(64);
             entry.WriteString(1, key);
@@ -123,7 +156,10 @@ public sealed class OnnxTensor
         w.WriteInt32(14, 1);
     }
 
-    internal void WriteTo(ProtoWriter w)
+    internal void WriteTo(ProtoWriter w) => WriteTo(w, RawData);
+
+    /// <summary>Writes the TensorProto with <paramref name="raw"/> (this tensor's bytes, made once by the caller).</summary>
+    internal void WriteTo(ProtoWriter w, ReadOnlySpan<byte> raw)
     {
         // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
         foreach (long d in _dims)
@@ -133,6 +169,6 @@ public sealed class OnnxTensor
 
         w.WriteInt32(2, (int)ElementType);
         w.WriteString(8, Name);
-        w.WriteBytes(9, _raw);
+        w.WriteBytes(9, raw);
     }
 }

@@ -96,11 +96,13 @@ public sealed class ProtoWriter
         int needed = _length + count;
         if (needed > _buffer.Length)
         {
-            long grown = Math.Max(needed, (long)_buffer.Length * 2);
-            if (grown > Array.MaxLength)
+            if (needed > Array.MaxLength || needed < 0)
             {
-                grown = needed;
+                throw new InvalidOperationException($"protobuf message would pass {Array.MaxLength} bytes (ONNX's 2 GB limit): write large initializers as external data");
             }
+
+            // Past half the limit, take it all at once: growing to just what is needed would copy the whole buffer on every write.
+            long grown = Math.Min(Math.Max(needed, (long)_buffer.Length * 2), Array.MaxLength);
 
             Array.Resize(ref _buffer, (int)grown);
         }

@@ -17,9 +17,16 @@ public sealed record SessionLoadOptions
     /// <summary>The UNet batch the TensorRT profile is optimised for.</summary>
     public int OptUnetBatch { get; init; } = 1;
     public int IntraOpThreads { get; init; }
+    /// <summary>
+    /// Capture CUDA graphs (CUDA, TensorRT and TensorRT-RTX providers): only for static shapes, with every run
+    /// given a gpu_graph_id (<see cref="ProviderOptionsBuilder.GpuGraphId"/>) and inputs bound at fixed addresses.
+    /// </summary>
+    public bool CudaGraph { get; init; }
+    /// <summary>An RTX GPU is present (TensorRT-RTX first in auto); null: ask the driver.</summary>
+    public bool? RtxGpu { get; init; }
     public bool? IsWindows { get; init; }
     public Action<string>? Log { get; init; }
-    /// <summary>Short progress lines for the UI ("building TensorRT engine (12 s)").</summary>
+    /// <summary>Short progress lines for the UI ("building TensorRT engine (first run, about 4 min): 12 s").</summary>
     public Action<string>? Status { get; init; }
 }
 
@@ -50,7 +57,7 @@ public sealed class DiffusionSessions : IDisposable
             if (!File.Exists(p)) throw new ModelFolderException(p, "file", "present", "missing");
         // What was derived from the folder, so a streamer can see why a model runs as it does.
         foreach (string fact in m.Facts) o.Log?.Invoke($"model '{m.Name}': {fact}");
-        var chain = new ExecutionProviderChain(o.IsWindows, o.Log);
+        var chain = new ExecutionProviderChain(o.IsWindows, o.Log, o.RtxGpu);
         var selection = chain.Select(o.Provider, kind => CreateAll(m, paths, kind, o));
         var sessions = new DiffusionSessions(selection.Value, selection.Provider, selection.Attempts);
         try
@@ -112,6 +119,7 @@ public sealed class DiffusionSessions : IDisposable
             Directory.CreateDirectory(cacheFolder);
         }
         bool firstBuild = kind == ExecutionProviderKind.TensorRt && !TensorRtCache.HasEngines(cacheFolder);
+        int minutes = firstBuild ? ProviderOptionsBuilder.TensorRtBuildMinutes(paths.Sum(ModelBytes)) : 0;
         var started = System.Diagnostics.Stopwatch.StartNew();
         // A first engine build can take minutes: report it at once and then every second so the panel never looks frozen.
         var progressLock = new object();
@@ -119,7 +127,7 @@ public sealed class DiffusionSessions : IDisposable
         void Report()
         {
             lock (progressLock)
-                if (building) o.Status!($"building TensorRT engine ({started.Elapsed.TotalSeconds:F0} s)");
+                if (building) o.Status!(ProviderOptionsBuilder.TensorRtBuildStatus(minutes, started.Elapsed.TotalSeconds));
         }
         if (building) Report();
         using var progress = building ? new Timer(_ => Report(), null, 1000, 1000) : null;
@@ -138,12 +146,16 @@ public sealed class DiffusionSessions : IDisposable
                 switch (kind)
                 {
                     case ExecutionProviderKind.TensorRt:
-                        o.Appender.AppendTensorRt(options, ProviderOptionsBuilder.TensorRt(new TensorRtSettings(cacheFolder, profiles[i])));
+                        o.Appender.AppendTensorRt(options, ProviderOptionsBuilder.TensorRt(new TensorRtSettings(cacheFolder, profiles[i], CudaGraph: o.CudaGraph)));
                         // Nodes TensorRT cannot take run on CUDA.
-                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings()));
+                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings(CudaGraph: o.CudaGraph)));
                         break;
                     case ExecutionProviderKind.Cuda:
-                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings()));
+                        o.Appender.AppendCuda(options, ProviderOptionsBuilder.Cuda(new CudaSettings(CudaGraph: o.CudaGraph)));
+                        break;
+                    case ExecutionProviderKind.TensorRtRtx:
+                        o.Appender.AppendTensorRtRtx(options, ProviderOptionsBuilder.TensorRtRtx(new CudaSettings(CudaGraph: o.CudaGraph)));
+                        // Nodes TensorRT-RTX cannot take run on the CPU provider ONNX Runtime always adds.
                         break;
                     case ExecutionProviderKind.DirectMl:
                         options.EnableMemoryPattern = false; // DirectML requires it off
@@ -177,6 +189,19 @@ public sealed class DiffusionSessions : IDisposable
             foreach (var s in sessions) s.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A model's bytes with its external data (what a TensorRT build has to read and optimise).</summary>
+    private static long ModelBytes(string path)
+    {
+        long bytes = new FileInfo(path).Length;
+        string folder = Path.GetDirectoryName(path) ?? ".";
+        foreach (string data in new[] { "model.onnx_data", "model.onnx.data" })
+        {
+            string side = Path.Combine(folder, data);
+            if (File.Exists(side)) bytes += new FileInfo(side).Length;
+        }
+        return bytes;
     }
 
     /// <summary>STATUS text for a float16 CUDA export on a machine where only the CPU provider could be used.</summary>

@@ -7,7 +7,8 @@ public sealed record ProviderAttempt(ExecutionProviderKind Provider, bool Succee
 public sealed record ProviderSelection<T>(T Value, ExecutionProviderKind Provider, IReadOnlyList<ProviderAttempt> Attempts);
 
 /// <summary>
-/// Tries providers in order until the sessions build: auto = TensorRT, CUDA, DirectML (Windows only), CPU;
+/// Tries providers in order until the sessions build: auto = TensorRT, CUDA, DirectML (Windows only), CPU, with
+/// TensorRT-RTX first on an RTX GPU (its plugin library may be beside the host);
 /// an explicit provider is tried first and CPU after it, so the effect always runs. Every failure is
 /// logged with its reason and kept in <see cref="ProviderSelection{T}.Attempts"/>.
 /// </summary>
@@ -15,18 +16,24 @@ public sealed class ExecutionProviderChain
 {
     private readonly bool _isWindows;
     private readonly Action<string>? _log;
+    private readonly bool _rtxGpu;
 
-    public ExecutionProviderChain(bool? isWindows = null, Action<string>? log = null)
+    /// <param name="rtxGpu">An NVIDIA RTX GPU is present (default: the driver's GPU name says "RTX").</param>
+    public ExecutionProviderChain(bool? isWindows = null, Action<string>? log = null, bool? rtxGpu = null)
     {
         _isWindows = isWindows ?? OperatingSystem.IsWindows();
         _log = log;
+        _rtxGpu = rtxGpu ?? IsRtxGpu(TensorRtCache.GpuIdentity());
     }
+
+    /// <summary>GeForce RTX and RTX professional cards name themselves "RTX"; data-centre GPUs (H100, A100) do not.</summary>
+    public static bool IsRtxGpu(string gpuIdentity) => gpuIdentity.Contains("RTX", StringComparison.Ordinal);
 
     public IReadOnlyList<ExecutionProviderKind> Candidates(ExecutionProviderKind requested) => requested switch
     {
-        ExecutionProviderKind.Auto => _isWindows
+        ExecutionProviderKind.Auto => (_rtxGpu ? [ExecutionProviderKind.TensorRtRtx] : Array.Empty<ExecutionProviderKind>()).Concat(_isWindows
             ? [ExecutionProviderKind.TensorRt, ExecutionProviderKind.Cuda, ExecutionProviderKind.DirectMl, ExecutionProviderKind.Cpu]
-            : [ExecutionProviderKind.TensorRt, ExecutionProviderKind.Cuda, ExecutionProviderKind.Cpu],
+            : [ExecutionProviderKind.TensorRt, ExecutionProviderKind.Cuda, ExecutionProviderKind.Cpu]).ToArray(),
         ExecutionProviderKind.Cpu => [ExecutionProviderKind.Cpu],
         _ => [requested, ExecutionProviderKind.Cpu],
     };

@@ -8,6 +8,8 @@ public enum ExecutionProviderKind
     Cuda,
     DirectMl,
     Cpu,
+    /// <summary>NVIDIA TensorRT-RTX, a plugin EP loaded from its library beside the host (RTX GPUs).</summary>
+    TensorRtRtx,
 }
 
 public static class ExecutionProviderNames
@@ -21,6 +23,7 @@ public static class ExecutionProviderNames
             case "cuda": kind = ExecutionProviderKind.Cuda; return true;
             case "directml": kind = ExecutionProviderKind.DirectMl; return true;
             case "cpu": kind = ExecutionProviderKind.Cpu; return true;
+            case "tensorrt-rtx": kind = ExecutionProviderKind.TensorRtRtx; return true;
             default: kind = ExecutionProviderKind.Auto; return false;
         }
     }
@@ -31,6 +34,7 @@ public static class ExecutionProviderNames
         ExecutionProviderKind.Cuda => "cuda",
         ExecutionProviderKind.DirectMl => "directml",
         ExecutionProviderKind.Cpu => "cpu",
+        ExecutionProviderKind.TensorRtRtx => "tensorrt-rtx",
         _ => "auto",
     };
 }

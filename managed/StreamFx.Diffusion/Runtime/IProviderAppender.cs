@@ -8,6 +8,10 @@ public interface IProviderAppender
     void AppendTensorRt(SessionOptions options, IReadOnlyDictionary<string, string> providerOptions);
     void AppendCuda(SessionOptions options, IReadOnlyDictionary<string, string> providerOptions);
     void AppendDirectMl(SessionOptions options, int deviceId);
+
+    /// <summary>TensorRT-RTX from its plugin library beside the host; throws with the reason when it is not usable.</summary>
+    void AppendTensorRtRtx(SessionOptions options, IReadOnlyDictionary<string, string> providerOptions) =>
+        new TensorRtRtxProvider().Append(options, providerOptions);
 }
 
 /// <summary>The real appender over ONNX Runtime's provider options.</summary>

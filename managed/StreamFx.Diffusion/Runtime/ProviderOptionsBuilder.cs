@@ -53,6 +53,39 @@ public static class ProviderOptionsBuilder
         ["enable_cuda_graph"] = Flag(s.CudaGraph),
     };
 
+    /// <summary>TensorRT-RTX session options (its provider-options reference: device_id, enable_cuda_graph).</summary>
+    public static Dictionary<string, string> TensorRtRtx(CudaSettings s) => new(StringComparer.Ordinal)
+    {
+        ["device_id"] = Int(s.DeviceId),
+        ["enable_cuda_graph"] = Flag(s.CudaGraph),
+    };
+
+    /// <summary>RunOptions config key that picks the CUDA graph a run captures or replays (ONNX Runtime 1.17+).</summary>
+    public const string GpuGraphIdKey = "gpu_graph_id";
+
+    /// <summary>
+    /// The gpu_graph_id for one static shape: each (resolution, batch) pair gets its own captured graph, so a
+    /// resolution or batch change captures anew instead of replaying a graph of the wrong shape; -1 (skip capture)
+    /// when CUDA graphs are off.
+    /// </summary>
+    public static string GpuGraphId(bool cudaGraph, int resolution, int batch)
+    {
+        if (!cudaGraph) return "-1";
+        if (resolution <= 0 || resolution > 4096 || batch <= 0 || batch > 64)
+            throw new ArgumentOutOfRangeException(nameof(resolution), $"CUDA graph shape: expected resolution 1..4096 and batch 1..64, found {resolution} and {batch}");
+        return Int((resolution * 64) + batch);
+    }
+
+    /// <summary>
+    /// A rough first-build time for TensorRT: about a minute per 500 MB of ONNX weights (an SD UNet of 1.7 GB takes
+    /// minutes), at least one minute; shown so a streamer knows the wait is expected.
+    /// </summary>
+    public static int TensorRtBuildMinutes(long onnxBytes) => (int)Math.Max(1, Math.Ceiling(onnxBytes / 500e6));
+
+    /// <summary>STATUS text while TensorRT builds its engines the first time.</summary>
+    public static string TensorRtBuildStatus(int minutes, double elapsedSeconds) =>
+        $"building TensorRT engine (first run, about {Int(minutes)} min): {elapsedSeconds.ToString("F0", CultureInfo.InvariantCulture)} s";
+
     /// <summary>"name:AxBxC,name2:D" as the TensorRT provider expects.</summary>
     public static string ShapeList(IReadOnlyList<ProfileShape> profiles, Func<ProfileShape, long[]> pick)
     {

@@ -176,7 +176,7 @@ public static class PublishedLayoutPack
         return options;
     }
 
-    private static void Component(Utf8JsonWriter w, string name, string? library, string? type)
+    internal static void Component(Utf8JsonWriter w, string name, string? library, string? type)
     {
         w.WriteStartArray(name);
         if (library is null)
@@ -200,7 +200,7 @@ public static class PublishedLayoutPack
         w.WriteEndArray();
     }
 
-    private static void WriteJson(string path, Action<Utf8JsonWriter> properties)
+    internal static void WriteJson(string path, Action<Utf8JsonWriter> properties)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var buffer = new MemoryStream();

@@ -6,16 +6,25 @@ namespace StreamFx.PipelineProbe;
 
 /// <summary>
 /// streamfx-pipeline-probe --model-dir D [--provider auto|tensorrt|cuda|cpu] [--frames N]
-///   [--size WxH] [--steps 1..4] [--cfg none|self|initialize|full]
-/// Prints one line per provider attempt, then median and p90 per stage over the frames after warm-up.
+///   [--size WxH] [--resolution N] [--steps 1..4|1,2] [--cfg none|self|initialize|full|all]
+/// (or --session ...: one model alone on device-bound buffers, see SessionTiming)
+/// Prints one line per provider attempt, then per (steps, cfg) median, p90 and p95 per stage over the frames
+/// after warm-up. Several steps/cfg values are switched live on one loaded effect (Configure), as a user would.
 /// </summary>
 public static class Program
 {
+    private static readonly string[] AllCfg = ["none", "self", "initialize", "full"];
+
     public static int Main(string[] args)
     {
+        if (args.Contains("--session"))
+        {
+            return SessionTiming.Run(args);
+        }
+
         string? modelDir = null;
-        string provider = "auto", cfg = "self";
-        int frames = 100, width = 512, height = 512, steps = 1;
+        string provider = "auto", cfgArg = "self", stepsArg = "1";
+        int frames = 100, width = 512, height = 512, resolution = 512;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -23,8 +32,9 @@ public static class Program
                 case "--model-dir": modelDir = args[i + 1]; break;
                 case "--provider": provider = args[i + 1]; break;
                 case "--frames": frames = int.Parse(args[i + 1]); break;
-                case "--steps": steps = int.Parse(args[i + 1]); break;
-                case "--cfg": cfg = args[i + 1]; break;
+                case "--steps": stepsArg = args[i + 1]; break;
+                case "--cfg": cfgArg = args[i + 1]; break;
+                case "--resolution": resolution = int.Parse(args[i + 1]); break;
                 case "--size":
                     string[] wh = args[i + 1].Split('x');
                     width = int.Parse(wh[0]);
@@ -42,16 +52,37 @@ public static class Program
             return 2;
         }
 
-        string json = $"{{\"prompt\":\"oil painting, warm light\",\"steps\":{steps},\"cfg_type\":\"{cfg}\",\"guidance_scale\":1.4,\"execution_provider\":\"{provider}\",\"style_index\":-1}}";
-        var settings = EffectSettings.FromJson(json);
+        int[] stepsList = stepsArg.Split(',').Select(int.Parse).ToArray();
+        string[] cfgList = cfgArg == "all" ? AllCfg : cfgArg.Split(',');
+        string Json(int steps, string cfg) =>
+            $"{{\"prompt\":\"oil painting, warm light\",\"steps\":{steps},\"cfg_type\":\"{cfg}\",\"guidance_scale\":1.4,\"execution_provider\":\"{provider}\",\"style_index\":-1,\"resolution\":{resolution}}}";
         var load = Stopwatch.StartNew();
-        using var effect = new StreamDiffusionEffect(modelDir, settings, new EffectOptions { Log = Console.WriteLine, StatusMessage = Console.WriteLine });
+        using var effect = new StreamDiffusionEffect(modelDir, EffectSettings.FromJson(Json(stepsList[0], cfgList[0])), new EffectOptions { Log = Console.WriteLine, StatusMessage = Console.WriteLine });
         Console.WriteLine($"loaded in {load.Elapsed.TotalMilliseconds:F0} ms; provider in use: {effect.Status.ProviderName}");
         foreach (var attempt in effect.Status.ProviderAttempts)
         {
             Console.WriteLine($"attempt {attempt.Provider}: {(attempt.Succeeded ? "ok" : "failed")} {attempt.Reason}");
         }
 
+        foreach (int steps in stepsList)
+        {
+            foreach (string cfg in cfgList)
+            {
+                if (effect.Configure(EffectSettings.FromJson(Json(steps, cfg))) != ConfigureOutcome.Applied)
+                {
+                    Console.Error.WriteLine($"steps={steps} cfg={cfg}: the effect asked for a reload");
+                    return 1;
+                }
+
+                Time(effect, frames, width, height, $"resolution={resolution} steps={steps} cfg={cfg}");
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Time(StreamDiffusionEffect effect, int frames, int width, int height, string label)
+    {
         int rowBytes = width * 4;
         byte[] input = new byte[rowBytes * height];
         byte[] output = new byte[input.Length];
@@ -83,7 +114,7 @@ public static class Program
             }
         }
 
-        Console.WriteLine($"frames={frames} size={width}x{height} steps={steps} cfg={cfg} unet_batch={effect.Status.UnetBatch} provider={effect.Status.ProviderName}");
+        Console.WriteLine($"frames={frames} size={width}x{height} {label} unet_batch={effect.Status.UnetBatch} provider={effect.Status.ProviderName}");
         Report("total", totals);
         Report("pre", Array.ConvertAll(stages, s => s.PreMs));
         Report("encode", Array.ConvertAll(stages, s => s.EncodeMs));
@@ -92,7 +123,6 @@ public static class Program
         Report("post", Array.ConvertAll(stages, s => s.PostMs));
         Array.Sort(totals);
         Console.WriteLine($"fps_at_median={1000.0 / totals[totals.Length / 2]:F1}");
-        return 0;
     }
 
     private static void Report(string name, double[] values)
@@ -100,6 +130,6 @@ public static class Program
         double[] sorted = (double[])values.Clone();
         Array.Sort(sorted);
         double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-        Console.WriteLine($"{name,-7} p50={P(0.5):F2} ms p90={P(0.9):F2} ms max={sorted[^1]:F2} ms");
+        Console.WriteLine($"{name,-7} p50={P(0.5):F2} ms p90={P(0.9):F2} ms p95={P(0.95):F2} ms max={sorted[^1]:F2} ms");
     }
 }
