@@ -14,6 +14,15 @@
 
 _Static_assert(SFX_HOST_STATUS_JSON_MAX >= SFX_MAX_PAYLOAD, "a STATUS up to the payload limit must fit");
 
+/* Hands a finished line to the owner's callback; after destroy there is none. */
+static void emit(struct sfx_host_link *l, enum sfx_log_level level, const char *msg)
+{
+	sfx_mutex_lock(l->log_lock);
+	if (l->log)
+		l->log(l->log_ctx, level, msg);
+	sfx_mutex_unlock(l->log_lock);
+}
+
 void sfx_link_log(struct sfx_host_link *l, enum sfx_log_level level, const char *fmt, ...)
 {
 	char msg[1200];
@@ -21,10 +30,7 @@ void sfx_link_log(struct sfx_host_link *l, enum sfx_log_level level, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sfx_mutex_lock(l->log_lock);
-	if (l->log)
-		l->log(l->log_ctx, level, msg);
-	sfx_mutex_unlock(l->log_lock);
+	emit(l, level, msg);
 }
 
 void sfx_link_set_error(struct sfx_host_link *l, const char *fmt, ...)
@@ -37,7 +43,7 @@ void sfx_link_set_error(struct sfx_host_link *l, const char *fmt, ...)
 	sfx_mutex_lock(l->state_lock);
 	snprintf(l->status.last_error, sizeof(l->status.last_error), "%s", msg);
 	sfx_mutex_unlock(l->state_lock);
-	sfx_link_log(l, SFX_LOG_WARNING, "%s", msg);
+	emit(l, SFX_LOG_WARNING, msg);
 }
 
 const char *sfx_link_state_name(enum sfx_link_state state)
