@@ -33,3 +33,26 @@ static inline void check_wake_interrupts_accept(void)
 	sfx_wake_destroy(w);
 	sfx_listener_destroy(l);
 }
+
+/* A connected pair: nothing to read at first, two bytes through, the server's send buffer filled
+ * until send reports 0 (it never blocks), then the client's close seen as the end of the stream.
+ * Closes the client. wait_writable and max_rounds are the platform's (socket or pipe). */
+static inline void check_conn_stream(sfx_conn *server, sfx_conn *client, bool wait_writable, int max_rounds)
+{
+	uint8_t byte;
+	CHECK(sfx_conn_recv(server, &byte, 1) == 0); /* would block */
+	CHECK(sfx_conn_wait(server, NULL, false, 10) == 0);
+	CHECK(sfx_conn_send(client, "hi", 2) == 2);
+	CHECK(sfx_conn_wait(server, NULL, wait_writable, 1000) & SFX_READY_READ);
+	char buf[8] = {0};
+	CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == 2 && memcmp(buf, "hi", 2) == 0);
+	static uint8_t chunk[65536];
+	int64_t n;
+	int rounds = 0;
+	while ((n = sfx_conn_send(server, chunk, sizeof(chunk))) > 0 && rounds < max_rounds)
+		rounds++;
+	CHECK_MSG(n == 0, "send never reported a full buffer (%d rounds, last %lld)", rounds, (long long)n);
+	sfx_conn_close(client);
+	CHECK(sfx_conn_wait(server, NULL, false, 1000) & (SFX_READY_READ | SFX_READY_ERROR));
+	CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == -1);
+}
