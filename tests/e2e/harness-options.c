@@ -45,85 +45,75 @@ bool harness_parse_args(int argc, char **argv, struct options *o)
 	    .tolerance = 2,
 	    .fault = {
 		.kill_cycles = 100, .hang_cycles = 2, .max_kill_frames = 12, .hang_bound_ms = 4500, .lifecycle = true}};
+	/* Flags, options taking a path or name, and options taking a whole number in a range. */
+	const struct {
+		const char *name;
+		bool *out;
+		bool value;
+	} flags[] = {
+	    {"--host-from-manifest", &o->host_from_manifest, true},
+	    {"--keep-filter", &o->keep_filter, true},
+	    {"--freeze-host-at-close", &o->freeze_host, true},
+	    {"--no-lifecycle", &o->fault.lifecycle, false},
+	};
+	const struct {
+		const char *name;
+		const char **out;
+	} texts[] = {
+	    {"--mode", &mode},          {"--module", &o->module_path}, {"--data", &o->data_path},
+	    {"--host", &o->host_path},  {"--out", &o->out_dir},        {"--model-dir", &o->model_dir},
+	    {"--vae-dir", &o->vae_dir},
+	};
+	uint32_t hang_bound_ms = (uint32_t)o->fault.hang_bound_ms, seconds = (uint32_t)o->seconds,
+		 tolerance = (uint32_t)o->tolerance;
+	const struct {
+		const char *name;
+		uint32_t min, max;
+		uint32_t *out;
+	} numbers[] = {
+	    {"--frames", 1, 100000, &o->frames},
+	    {"--min-dropped", 0, 100000, &o->min_dropped},
+	    {"--host-frames", 1, 100000, &o->host_frames},
+	    {"--cycles", 0, 100000, &o->fault.kill_cycles},
+	    {"--hang-cycles", 0, 1000, &o->fault.hang_cycles},
+	    {"--seed", 1, UINT32_MAX, &o->fault.seed},
+	    {"--max-kill-frames", 0, 10000, &o->fault.max_kill_frames},
+	    {"--hang-bound-ms", 1, 600000, &hang_bound_ms},
+	    {"--seconds", 1, 3600, &seconds},
+	    {"--resolution", 64, 1024, &o->resolution},
+	    {"--tolerance", 0, 255, &tolerance},
+	    {"--fps", 1, 240, &o->fps},
+	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--host-from-manifest")) {
-			o->host_from_manifest = true;
+		bool known = false;
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]) && !known; k++)
+			if (!strcmp(a, flags[k].name)) {
+				*flags[k].out = flags[k].value;
+				known = true;
+			}
+		if (known)
 			continue;
-		}
-		if (!strcmp(a, "--keep-filter")) {
-			o->keep_filter = true;
-			continue;
-		}
-		if (!strcmp(a, "--freeze-host-at-close")) {
-			o->freeze_host = true;
-			continue;
-		}
-		if (!strcmp(a, "--no-lifecycle")) {
-			o->fault.lifecycle = false;
-			continue;
-		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "harness: %s needs a value\n", a);
 			return false;
 		}
 		i++;
-		uint32_t n;
-		if (!strcmp(a, "--mode")) {
-			mode = v;
-		} else if (!strcmp(a, "--module")) {
-			o->module_path = v;
-		} else if (!strcmp(a, "--data")) {
-			o->data_path = v;
-		} else if (!strcmp(a, "--host")) {
-			o->host_path = v;
-		} else if (!strcmp(a, "--out")) {
-			o->out_dir = v;
-		} else if (!strcmp(a, "--model-dir")) {
-			o->model_dir = v;
-		} else if (!strcmp(a, "--vae-dir")) {
-			o->vae_dir = v;
-		} else if (!strcmp(a, "--frames")) {
-			if (!parse_uint(a, v, 1, 100000, &o->frames))
-				return false;
-		} else if (!strcmp(a, "--min-dropped")) {
-			if (!parse_uint(a, v, 0, 100000, &o->min_dropped))
-				return false;
-		} else if (!strcmp(a, "--host-frames")) {
-			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
-				return false;
-		} else if (!strcmp(a, "--cycles")) {
-			if (!parse_uint(a, v, 0, 100000, &o->fault.kill_cycles))
-				return false;
-		} else if (!strcmp(a, "--hang-cycles")) {
-			if (!parse_uint(a, v, 0, 1000, &o->fault.hang_cycles))
-				return false;
-		} else if (!strcmp(a, "--seed")) {
-			if (!parse_uint(a, v, 1, UINT32_MAX, &o->fault.seed))
-				return false;
-		} else if (!strcmp(a, "--max-kill-frames")) {
-			if (!parse_uint(a, v, 0, 10000, &o->fault.max_kill_frames))
-				return false;
-		} else if (!strcmp(a, "--hang-bound-ms")) {
-			if (!parse_uint(a, v, 1, 600000, &n))
-				return false;
-			o->fault.hang_bound_ms = (int)n;
-		} else if (!strcmp(a, "--seconds")) {
-			if (!parse_uint(a, v, 1, 3600, &n))
-				return false;
-			o->seconds = n;
-		} else if (!strcmp(a, "--resolution")) {
-			if (!parse_uint(a, v, 64, 1024, &o->resolution))
-				return false;
-		} else if (!strcmp(a, "--tolerance")) {
-			if (!parse_uint(a, v, 0, 255, &n))
-				return false;
-			o->tolerance = (int)n;
-		} else if (!strcmp(a, "--fps")) {
-			if (!parse_uint(a, v, 1, 240, &o->fps))
-				return false;
-		} else if (!strcmp(a, "--size")) {
+		for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]) && !known; k++)
+			if (!strcmp(a, texts[k].name)) {
+				*texts[k].out = v;
+				known = true;
+			}
+		for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]) && !known; k++)
+			if (!strcmp(a, numbers[k].name)) {
+				if (!parse_uint(a, v, numbers[k].min, numbers[k].max, numbers[k].out))
+					return false;
+				known = true;
+			}
+		if (known)
+			continue;
+		if (!strcmp(a, "--size")) {
 			unsigned w = 0, hh = 0;
 			char extra;
 			if (sscanf(v, "%ux%u%c", &w, &hh, &extra) != 2 || w < 64 || hh < 64 || w > 4096 || hh > 4096) {
@@ -137,6 +127,9 @@ bool harness_parse_args(int argc, char **argv, struct options *o)
 			return false;
 		}
 	}
+	o->fault.hang_bound_ms = (int)hang_bound_ms;
+	o->seconds = seconds;
+	o->tolerance = (int)tolerance;
 
 	if (!mode) {
 		fprintf(stderr, "harness: --mode is required\n");
