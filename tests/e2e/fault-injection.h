@@ -49,6 +49,13 @@ struct fault_result {
 bool fault_injection_run(obs_source_t *source, obs_source_t *filter, const struct fault_options *options,
 			 struct fault_result *result);
 
+/* Prints the "fault summary:" line of a finished run that took `seconds`. */
+void fault_result_print_summary(const struct fault_result *r, double seconds);
+
+/* OBS rendered on throughout the run: false with the reason in why when frames went missing
+ * between OBS and the output, or OBS skipped more than 5% of its renders. */
+bool fault_result_rendered_throughout(const struct fault_result *r, char *why, size_t cap);
+
 /* Of the newline-separated paths in `names`, those that still exist (newline-separated, "" when
  * none); free() it. */
 char *ipc_objects_left(const char *names);

@@ -29,14 +29,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <X11/Xlib.h>
@@ -48,6 +46,7 @@
 #include "filter-stats.h"
 #include "obs-headless.h"
 #include "fault-injection.h"
+#include "harness-options.h"
 #include "pattern-source.h"
 #include "png-writer.h"
 #include "test-pattern.h"
@@ -58,30 +57,6 @@
 #define DEMO_SNAPSHOTS       4
 /* The module joins its workers within 3 s (plugin-main.c); the rest of libobs' shutdown gets 2 s. */
 #define SHUTDOWN_LIMIT_MS 5000
-
-enum harness_mode { MODE_PASSTHROUGH, MODE_E2E, MODE_DEMO, MODE_FAULT };
-
-struct options {
-	enum harness_mode mode;
-	const char *module_path;
-	const char *data_path;
-	const char *host_path;
-	const char *out_dir;
-	const char *model_dir;   /* sent as the filter's model_dir setting */
-	const char *vae_dir;     /* sent as the filter's vae_dir setting (autoencoder from another folder) */
-	bool host_from_manifest; /* let the module find the host through data/obs-plugin.json */
-	bool keep_filter;        /* leave the filter on its source: OBS closing with the filter in use */
-	bool freeze_host;        /* SIGSTOP the host right before OBS shuts down */
-	uint32_t width, height;
-	uint32_t resolution;
-	uint32_t fps;
-	uint32_t frames;      /* passthrough: frames to check; e2e: host output must start within */
-	uint32_t host_frames; /* e2e: host frames to check after the first */
-	double seconds;
-	int tolerance;
-	uint32_t min_dropped;       /* --min-dropped: at least this many input frames must count as dropped */
-	struct fault_options fault; /* --mode fault */
-};
 
 struct harness {
 	struct options opt;
@@ -316,192 +291,7 @@ static bool load_module(const struct options *o)
 	return true;
 }
 
-/* Waits for a process to exit without polling: a pidfd becomes readable when it does. */
-static bool wait_process_exit(int64_t pid, int timeout_ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0)
-		return errno == ESRCH; /* already gone (and reaped) */
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int rc = poll(&pfd, 1, timeout_ms);
-	close(fd);
-	return rc > 0;
-}
-
-/* ---- Arguments -------------------------------------------------------------------------------- */
-
-static void usage(void)
-{
-	fprintf(
-	    stderr,
-	    "usage: sfx-obs-harness --mode passthrough|e2e|demo --module <streamfx-obs.so> --data <dir>\n"
-	    "         [--host <path> | --host-from-manifest] [--frames N] [--host-frames K] [--seconds S] [--out DIR]\n"
-	    "         [--size WxH] [--resolution R] [--tolerance T] [--fps F] [--model-dir DIR] [--vae-dir DIR]\n"
-	    "         [--min-dropped N]\n"
-	    "         fault: [--cycles N] [--hang-cycles M] [--seed S] [--max-kill-frames K] [--hang-bound-ms B]\n"
-	    "                [--no-lifecycle]\n");
-}
-
-static bool parse_uint(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end = NULL;
-	errno = 0;
-	unsigned long v = strtoul(text, &end, 10);
-	if (errno || !end || *end || text[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "harness: %s: expected an integer in %u..%u, found '%s'\n", name, min, max, text);
-		return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
-
-static bool parse_args(int argc, char **argv, struct options *o)
-{
-	const char *mode = NULL;
-	*o = (struct options){
-	    .width = 512,
-	    .height = 512,
-	    .resolution = 512,
-	    .fps = 30,
-	    .frames = 300,
-	    .host_frames = 60,
-	    .seconds = 10.0,
-	    .tolerance = 2,
-	    .fault = {
-		.kill_cycles = 100, .hang_cycles = 2, .max_kill_frames = 12, .hang_bound_ms = 4500, .lifecycle = true}};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--host-from-manifest")) {
-			o->host_from_manifest = true;
-			continue;
-		}
-		if (!strcmp(a, "--keep-filter")) {
-			o->keep_filter = true;
-			continue;
-		}
-		if (!strcmp(a, "--freeze-host-at-close")) {
-			o->freeze_host = true;
-			continue;
-		}
-		if (!strcmp(a, "--no-lifecycle")) {
-			o->fault.lifecycle = false;
-			continue;
-		}
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v) {
-			fprintf(stderr, "harness: %s needs a value\n", a);
-			return false;
-		}
-		i++;
-		uint32_t n;
-		if (!strcmp(a, "--mode")) {
-			mode = v;
-		} else if (!strcmp(a, "--module")) {
-			o->module_path = v;
-		} else if (!strcmp(a, "--data")) {
-			o->data_path = v;
-		} else if (!strcmp(a, "--host")) {
-			o->host_path = v;
-		} else if (!strcmp(a, "--out")) {
-			o->out_dir = v;
-		} else if (!strcmp(a, "--model-dir")) {
-			o->model_dir = v;
-		} else if (!strcmp(a, "--vae-dir")) {
-			o->vae_dir = v;
-		} else if (!strcmp(a, "--frames")) {
-			if (!parse_uint(a, v, 1, 100000, &o->frames))
-				return false;
-		} else if (!strcmp(a, "--min-dropped")) {
-			if (!parse_uint(a, v, 0, 100000, &o->min_dropped))
-				return false;
-		} else if (!strcmp(a, "--host-frames")) {
-			if (!parse_uint(a, v, 1, 100000, &o->host_frames))
-				return false;
-		} else if (!strcmp(a, "--cycles")) {
-			if (!parse_uint(a, v, 0, 100000, &o->fault.kill_cycles))
-				return false;
-		} else if (!strcmp(a, "--hang-cycles")) {
-			if (!parse_uint(a, v, 0, 1000, &o->fault.hang_cycles))
-				return false;
-		} else if (!strcmp(a, "--seed")) {
-			if (!parse_uint(a, v, 1, UINT32_MAX, &o->fault.seed))
-				return false;
-		} else if (!strcmp(a, "--max-kill-frames")) {
-			if (!parse_uint(a, v, 0, 10000, &o->fault.max_kill_frames))
-				return false;
-		} else if (!strcmp(a, "--hang-bound-ms")) {
-			if (!parse_uint(a, v, 1, 600000, &n))
-				return false;
-			o->fault.hang_bound_ms = (int)n;
-		} else if (!strcmp(a, "--seconds")) {
-			if (!parse_uint(a, v, 1, 3600, &n))
-				return false;
-			o->seconds = n;
-		} else if (!strcmp(a, "--resolution")) {
-			if (!parse_uint(a, v, 64, 1024, &o->resolution))
-				return false;
-		} else if (!strcmp(a, "--tolerance")) {
-			if (!parse_uint(a, v, 0, 255, &n))
-				return false;
-			o->tolerance = (int)n;
-		} else if (!strcmp(a, "--fps")) {
-			if (!parse_uint(a, v, 1, 240, &o->fps))
-				return false;
-		} else if (!strcmp(a, "--size")) {
-			unsigned w = 0, hh = 0;
-			char extra;
-			if (sscanf(v, "%ux%u%c", &w, &hh, &extra) != 2 || w < 64 || hh < 64 || w > 4096 || hh > 4096) {
-				fprintf(stderr, "harness: --size: expected WxH with 64..4096 each, found '%s'\n", v);
-				return false;
-			}
-			o->width = w;
-			o->height = hh;
-		} else {
-			fprintf(stderr, "harness: unknown option '%s'\n", a);
-			return false;
-		}
-	}
-
-	if (!mode) {
-		fprintf(stderr, "harness: --mode is required\n");
-		return false;
-	} else if (!strcmp(mode, "passthrough")) {
-		o->mode = MODE_PASSTHROUGH;
-	} else if (!strcmp(mode, "e2e")) {
-		o->mode = MODE_E2E;
-	} else if (!strcmp(mode, "demo")) {
-		o->mode = MODE_DEMO;
-	} else if (!strcmp(mode, "fault")) {
-		o->mode = MODE_FAULT;
-	} else {
-		fprintf(stderr, "harness: --mode: expected passthrough, e2e, demo or fault, found '%s'\n", mode);
-		return false;
-	}
-	if (!o->module_path || !o->data_path) {
-		fprintf(stderr, "harness: --module and --data are required\n");
-		return false;
-	}
-	if (o->host_from_manifest && o->host_path) {
-		fprintf(stderr, "harness: --host and --host-from-manifest exclude each other\n");
-		return false;
-	}
-	if (o->mode != MODE_PASSTHROUGH && !o->host_path && !o->host_from_manifest) {
-		fprintf(stderr, "harness: --mode %s needs --host PATH or --host-from-manifest\n", mode);
-		return false;
-	}
-	if (o->mode == MODE_DEMO && !o->out_dir) {
-		fprintf(stderr, "harness: --mode demo needs --out DIR\n");
-		return false;
-	}
-	return true;
-}
-
 /* ---- Main ------------------------------------------------------------------------------------- */
-
-static const char *mode_name(enum harness_mode m)
-{
-	return m == MODE_E2E ? "e2e" : m == MODE_DEMO ? "demo" : m == MODE_FAULT ? "fault" : "passthrough";
-}
 
 /* The first line of the filter's status text (get_status proc): what the panel would show. */
 static void print_status_line(obs_source_t *filter)
@@ -551,8 +341,8 @@ int main(int argc, char **argv)
 	memset(&h, 0, sizeof(h));
 	struct filter_stats stats;
 	memset(&stats, 0, sizeof(stats));
-	if (!parse_args(argc, argv, &h.opt)) {
-		usage();
+	if (!harness_parse_args(argc, argv, &h.opt)) {
+		harness_usage();
 		return 2;
 	}
 	struct options *o = &h.opt;
@@ -638,31 +428,10 @@ int main(int argc, char **argv)
 		h.host_frames = fault_result.host_frames;
 		h.obs_total_frames = fault_result.obs_frames;
 		h.obs_lagged_frames = fault_result.obs_lagged;
-		uint32_t faults = fault_result.kills + fault_result.startup_kills + fault_result.hangs;
-		printf("fault summary: seconds=%.1f frames=%" PRIu64 " obs_frames=%u obs_lagged=%u passthrough=%" PRIu64
-		       " host=%" PRIu64 " hidden=%" PRIu64 " kills=%u startup_kills=%u hangs=%u restarts=%u"
-		       " fault_frames_passthrough=%" PRIu64 " fault_frames_last_output=%" PRIu64
-		       " resume_ms_avg=%.0f resume_ms_max=%" PRIu64 " hang_detect_ms_max=%" PRIu64 " max_children=%u\n",
-		       (double)(os_gettime_ns() - t0) / 1e9, fault_result.frames, fault_result.obs_frames,
-		       fault_result.obs_lagged, fault_result.passthrough_frames, fault_result.host_frames,
-		       fault_result.hidden_frames, fault_result.kills, fault_result.startup_kills, fault_result.hangs,
-		       fault_result.restarts, fault_result.fault_passthrough, fault_result.fault_last_output,
-		       faults ? (double)fault_result.resume_ms_sum / faults : 0.0, fault_result.resume_ms_max,
-		       fault_result.hang_detect_ms_max, fault_result.max_children);
-		/* OBS rendered on throughout: its output reached us frame for frame (a few may still be in
-		 * the output queue when the callback is removed), and the render loop did not fall behind
-		 * (lagged frames are renders it skipped). A blocked graphics thread would lag for every
-		 * fault (122 faults, 3 s for each freeze); 5% leaves room for a busy 2-core machine, where
-		 * another test running alongside costs ~1.5%. The figure is printed in the summary. */
-		uint64_t in_flight = fault_result.obs_frames > fault_result.frames
-					 ? fault_result.obs_frames - fault_result.frames
-					 : fault_result.frames - fault_result.obs_frames;
-		if (!h.failed && in_flight > 4)
-			fail(&h, "OBS rendered %u frames but %" PRIu64 " reached the output", fault_result.obs_frames,
-			     fault_result.frames);
-		if (!h.failed && (uint64_t)fault_result.obs_lagged * 20 > fault_result.obs_frames)
-			fail(&h, "OBS skipped %u of %u renders (lagged): the graphics thread fell behind",
-			     fault_result.obs_lagged, fault_result.obs_frames);
+		fault_result_print_summary(&fault_result, (double)(os_gettime_ns() - t0) / 1e9);
+		char why[256];
+		if (!h.failed && !fault_result_rendered_throughout(&fault_result, why, sizeof(why)))
+			fail(&h, "%s", why);
 		goto after_run;
 	}
 	obs_set_output_source(0, h.source);
@@ -729,7 +498,7 @@ after_run:
 			fail(&h, "the filter never reported a host pid (link state %lld)", stats.link_state);
 		} else if (o->keep_filter) {
 			/* Checked after OBS shut down: the module's unload must have stopped it. */
-		} else if (!wait_process_exit(stats.host_pid, HOST_EXIT_TIMEOUT_MS)) {
+		} else if (!process_wait_exit(stats.host_pid, HOST_EXIT_TIMEOUT_MS)) {
 			char d[128];
 			process_describe(stats.host_pid, d, sizeof(d));
 			fail(&h, "host %s still running %d ms after the filter was removed", d, HOST_EXIT_TIMEOUT_MS);
@@ -814,7 +583,7 @@ shutdown:
 	       " restarts=%lld frames_in=%lld frames_returned=%lld frames_drawn=%lld latency_ms_avg=%.1f"
 	       " children_left=%zu"
 	       " bmem_leaks=%ld obs_lagged_frames=%u/%u\n",
-	       mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
+	       harness_mode_name(o->mode), exit_code == 0 ? "PASS" : "FAIL", h.frames_seen, h.startup_frames,
 	       h.passthrough_frames, h.host_frames, h.first_host_frame, h.distinct_host_inputs, h.max_error_passthrough,
 	       h.max_error_host, lag, h.latency_frames_max, stats.restarts, stats.frames_published,
 	       stats.frames_received, stats.frames_drawn, stats.latency_ms_avg, n_children, leaks, h.obs_lagged_frames,

@@ -9,9 +9,7 @@
  * usage: test-host-link <path of fake-host> [<path of the real streamfx-host>] */
 #define _GNU_SOURCE 1
 
-#include "host-link.h"
-#include "platform.h"
-#include "test-check.h"
+#include "host-link-checks.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -28,22 +26,11 @@ static const char *g_fake;
 static int g_host_logs;
 static atomic_int g_state_logs; /* "state: ..." lines */
 static atomic_int g_env_warnings;
-static atomic_int g_nul_log;   /* "host: a b c" seen */
-static atomic_int g_slow_logs; /* "host slow: ..." lines */
+static atomic_int g_nul_log; /* "host: a b c" seen */
 
 /* test_configure_never_waits: the worker's first log call blocks until released. */
 static atomic_bool g_block_log;
 static struct sfx_wake *g_log_entered, *g_log_release;
-
-/* Restart bookkeeping, taken in the log callback, which runs on the link's worker as things happen:
- * when each restart was announced (with its delay) and when each host was started. */
-#define MAX_EVENTS 64
-static struct {
-	atomic_bool on;
-	int restarts, starts;
-	uint64_t restart_ns[MAX_EVENTS], start_ns[MAX_EVENTS];
-	int delay_ms[MAX_EVENTS];
-} g_trace;
 
 static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 {
@@ -56,65 +43,18 @@ static void log_cb(void *ctx, enum sfx_log_level level, const char *message)
 		atomic_fetch_add(&g_nul_log, 1);
 	if (strstr(message, "ignored: expected an integer"))
 		atomic_fetch_add(&g_env_warnings, 1);
-	if (strncmp(message, "host slow: ", 11) == 0)
-		atomic_fetch_add(&g_slow_logs, 1);
 	if (atomic_exchange(&g_block_log, false)) {
 		/* OBS's log call can be slow (a full disk, a busy log window): the worker sits in it. */
 		sfx_wake_signal(g_log_entered);
 		sfx_wake_wait(g_log_release, 10000);
 	}
-	if (atomic_load(&g_trace.on)) {
-		int delay;
-		if (sscanf(message, "state: restarting the host in %d ms", &delay) == 1 &&
-		    g_trace.restarts < MAX_EVENTS) {
-			g_trace.delay_ms[g_trace.restarts] = delay;
-			g_trace.restart_ns[g_trace.restarts++] = sfx_monotonic_ns();
-		} else if (strncmp(message, "started host ", 13) == 0 && g_trace.starts < MAX_EVENTS) {
-			g_trace.start_ns[g_trace.starts++] = sfx_monotonic_ns();
-		}
-	}
+	trace_log_line(message);
 	fprintf(stderr, "  [log %d] %s\n", (int)level, message);
 }
 
-typedef bool (*pred_fn)(const struct sfx_host_status *st);
-
-static bool wait_for(struct sfx_host_link *l, pred_fn pred, int timeout_ms, struct sfx_host_status *st)
-{
-	uint64_t deadline = sfx_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
-	for (;;) {
-		sfx_host_link_get_status(l, st);
-		if (pred(st))
-			return true;
-		uint64_t now = sfx_monotonic_ns();
-		if (now >= deadline)
-			return false;
-		sfx_host_link_wait_event(l, (int)((deadline - now) / 1000000) + 1);
-	}
-}
-
-static bool is_failed(const struct sfx_host_status *st)
-{
-	return st->state == SFX_LINK_FAILED;
-}
-static bool is_connected(const struct sfx_host_status *st)
-{
-	return st->state == SFX_LINK_CONNECTED;
-}
 static bool two_restarts(const struct sfx_host_status *st)
 {
 	return st->restarts >= 2;
-}
-static bool reconnected(const struct sfx_host_status *st)
-{
-	return st->restarts >= 1 && st->state == SFX_LINK_CONNECTED;
-}
-static bool restarted(const struct sfx_host_status *st)
-{
-	return st->restarts >= 1;
-}
-static bool restarted_enough(const struct sfx_host_status *st)
-{
-	return st->restarts >= 10;
 }
 static bool has_status_json(const struct sfx_host_status *st)
 {
@@ -127,42 +67,6 @@ static bool has_frame_done(const struct sfx_host_status *st)
 static bool has_settings_error(const struct sfx_host_status *st)
 {
 	return strstr(st->last_error, "settings not sent") != NULL;
-}
-
-static struct sfx_host_link *make_cfg(const char *path, const char *mode, struct sfx_host_link_config cfg)
-{
-	setenv("SFX_FAKE_HOST_MODE", mode, 1);
-	cfg.host_path = path;
-	cfg.max_width = 32;
-	cfg.max_height = 16;
-	cfg.log = log_cb;
-	struct sfx_host_link *l = sfx_host_link_create(&cfg);
-	CHECK(l != NULL);
-	return l;
-}
-
-static struct sfx_host_link *make(const char *path, const char *mode)
-{
-	return make_cfg(path, mode, (struct sfx_host_link_config){0});
-}
-
-static bool publish_one(struct sfx_host_link *l)
-{
-	size_t cap;
-	uint8_t *px = sfx_host_link_input_begin(l, &cap);
-	if (!px)
-		return false;
-	memset(px, 10, 32 * 4 * 16);
-	sfx_host_link_input_publish(l, 32, 16, 32 * 4, SFX_PIXEL_BGRA8, sfx_monotonic_ns());
-	return true;
-}
-
-static void finish(struct sfx_host_link *l)
-{
-	uint64_t t0 = sfx_monotonic_ns();
-	sfx_host_link_destroy(l);
-	CHECK(sfx_monotonic_ns() - t0 < 100000000ull); /* returns at once */
-	CHECK(sfx_host_link_wait_all(5000));
 }
 
 static void test_missing_binary(void)
@@ -178,17 +82,8 @@ static void test_missing_binary(void)
 /* A path that is relative, a directory or not executable never runs: FAILED with the reason. */
 static void test_unrunnable_paths(void)
 {
-	struct sfx_host_status st;
-	struct sfx_host_link *l = make("fake-host", "invert");
-	CHECK(wait_for(l, is_failed, 5000, &st));
-	CHECK_CONTAINS(st.last_error, "not absolute");
-	CHECK(st.restarts == 0);
-	finish(l);
-
-	l = make("/tmp", "invert");
-	CHECK(wait_for(l, is_failed, 5000, &st));
-	CHECK_CONTAINS(st.last_error, "not a regular file");
-	finish(l);
+	check_fails_to_start("fake-host", "not absolute");
+	check_fails_to_start("/tmp", "not a regular file");
 
 	char path[] = "/tmp/sfx-not-exec-XXXXXX";
 	int fd = mkstemp(path);
@@ -197,10 +92,7 @@ static void test_unrunnable_paths(void)
 		CHECK(write(fd, "#!/bin/sh\nexit 0\n", 17) == 17);
 		close(fd);
 		chmod(path, 0644);
-		l = make(path, "invert");
-		CHECK(wait_for(l, is_failed, 5000, &st));
-		CHECK_CONTAINS(st.last_error, "not executable");
-		finish(l);
+		check_fails_to_start(path, "not executable");
 		unlink(path);
 	}
 }
@@ -271,14 +163,7 @@ static void test_log_with_nul(void)
 	CHECK(wait_for(l, is_connected, 10000, &st));
 	CHECK(publish_one(l));
 	struct sfx_frame_view v;
-	uint64_t deadline = sfx_monotonic_ns() + 5000000000ull;
-	bool got = false;
-	while (!got && sfx_monotonic_ns() < deadline) {
-		got = sfx_host_link_output_take(l, &v);
-		if (!got)
-			sfx_host_link_wait_event(l, 200);
-	}
-	CHECK(got);
+	CHECK(take_output_within(l, &v, 5000));
 	sfx_host_link_get_status(l, &st);
 	CHECK(st.restarts == 0 && st.state == SFX_LINK_CONNECTED);
 	CHECK(atomic_load(&g_nul_log) == 1);
@@ -297,36 +182,12 @@ static void test_bad_major_fails(void)
 
 static void test_hang_detected(void)
 {
-	struct sfx_host_status st;
-	struct sfx_host_link *l = make(g_fake, "hang");
-	CHECK(wait_for(l, is_connected, 10000, &st));
-	CHECK(publish_one(l));
-	uint64_t t0 = sfx_monotonic_ns();
-	CHECK(wait_for(l, restarted, 8000, &st));
-	uint64_t took = sfx_monotonic_ns() - t0;
-	CHECK_MSG(took >= 2900000000ull && took < 6000000000ull, "hang detected after %llu ms",
-		  (unsigned long long)(took / 1000000));
-	CHECK_CONTAINS(st.last_error, "hung");
-	finish(l);
+	check_hang_detected(g_fake, 0, 3000, 10000, 6000);
 }
 
-/* A host whose heartbeat goes on is alive, however long a frame takes: a stalled frame is logged
- * and shown, never a restart (issue 11: a slow model must never be taken for a hung host). */
 static void test_stall_is_not_a_hang(void)
 {
-	struct sfx_host_status st;
-	atomic_store(&g_slow_logs, 0);
-	struct sfx_host_link *l = make_cfg(g_fake, "stall", (struct sfx_host_link_config){.hang_timeout_ms = 1000});
-	CHECK(wait_for(l, is_connected, 10000, &st));
-	CHECK(st.hang_timeout_ms == 1000);
-	CHECK(publish_one(l));
-	/* Three and a half hang bounds: any restart in that time fails. */
-	CHECK_MSG(!wait_for(l, restarted, 3500, &st), "a beating host was restarted: %s", st.last_error);
-	sfx_host_link_get_status(l, &st);
-	CHECK(st.restarts == 0 && st.state == SFX_LINK_CONNECTED);
-	CHECK_MSG(st.frame_pending_ms >= 3000, "frame_pending_ms %u", st.frame_pending_ms);
-	CHECK(atomic_load(&g_slow_logs) == 1); /* once per frame */
-	finish(l);
+	check_stall_is_not_a_hang(g_fake, 10000);
 }
 
 static bool output_for(struct sfx_host_link *l, uint32_t seq, int timeout_ms)
@@ -498,43 +359,12 @@ static void test_malformed_peers(void)
 	}
 }
 
-/* Restarts wait 20, 40, 80, 160, 160, ... ms: doubling up to the cap, never a storm. */
+/* Restarts back off, doubling to the cap; every start and restart is logged as a state change. */
 static void test_backoff_doubles_to_cap(void)
 {
-	enum { RESTARTS = 8, FIRST = 20, CAP = 160 };
 	atomic_store(&g_state_logs, 0);
-	memset(&g_trace, 0, sizeof(g_trace));
-	atomic_store(&g_trace.on, true);
-	struct sfx_host_link *l =
-	    make_cfg(g_fake, "exit-early",
-		     (struct sfx_host_link_config){.restart_backoff_ms = FIRST, .restart_backoff_max_ms = CAP});
-	struct sfx_host_status st;
-	/* Two restarts past RESTARTS: by then the worker has logged restart RESTARTS + 1 and the start
-	 * after it (the status is updated just before the log line). */
-	CHECK(wait_for(l, restarted_enough, 20000, &st));
-	finish(l); /* the worker is gone: the trace is complete and ours to read */
-	atomic_store(&g_trace.on, false);
-	CHECK(g_trace.restarts >= RESTARTS + 1 && g_trace.starts >= RESTARTS + 1);
-	int expected = FIRST;
-	uint64_t backoff_sum = 0;
-	for (int k = 0; k < RESTARTS && k < g_trace.restarts && k + 1 < g_trace.starts; k++) {
-		/* Start k+1 follows restart k after its backoff, not sooner (and not much later). */
-		uint64_t gap_ms = (g_trace.start_ns[k + 1] - g_trace.restart_ns[k]) / 1000000;
-		CHECK_MSG(g_trace.delay_ms[k] == expected, "restart %d announced %d ms, expected %d", k + 1,
-			  g_trace.delay_ms[k], expected);
-		CHECK_MSG(gap_ms >= (uint64_t)expected && gap_ms < (uint64_t)expected + 1000,
-			  "restart %d: host started %llu ms after it, backoff %d ms", k + 1, (unsigned long long)gap_ms,
-			  expected);
-		backoff_sum += gap_ms;
-		expected = expected * 2 > CAP ? CAP : expected * 2;
-	}
-	uint64_t span_ms = (g_trace.restart_ns[RESTARTS] - g_trace.restart_ns[0]) / 1000000;
-	fprintf(stderr, "backoff: restarts 1..%d spanned %llu ms, %llu ms of it waiting\n", RESTARTS + 1,
-		(unsigned long long)span_ms, (unsigned long long)backoff_sum);
-	/* No storm: 20+40+80+160*5 = 940 ms of waiting between the first and the ninth restart. */
-	CHECK(g_trace.restarts >= RESTARTS + 1 && span_ms >= 940);
-	/* Every start and restart was logged as a state change. */
-	CHECK(atomic_load(&g_state_logs) >= 2 * RESTARTS);
+	check_backoff_doubles_to_cap(g_fake, 20000, 1000);
+	CHECK(atomic_load(&g_state_logs) >= 2 * BACKOFF_RESTARTS);
 }
 
 /* The knobs come from the environment when the config leaves them 0; bad values are refused. */

@@ -5,6 +5,7 @@
 
 #include "platform.h"
 #include "test-check.h"
+#include "platform-checks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,51 +163,20 @@ static void test_listener_pid_check(void)
 	CHECK(sfx_conn_connect(addr) == NULL);
 
 	if (server && client) {
-		CHECK(sfx_conn_recv(server, &byte, 1) == 0); /* would block */
-		CHECK(sfx_conn_wait(server, NULL, false, 10) == 0);
-		CHECK(sfx_conn_send(client, "hi", 2) == 2);
-		CHECK(sfx_conn_wait(server, NULL, true, 1000) & SFX_READY_READ);
-		char buf[8] = {0};
-		CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == 2 && memcmp(buf, "hi", 2) == 0);
-		/* Fill the socket until it would block: send reports 0, never blocks. */
-		static uint8_t chunk[65536];
-		int64_t n;
-		int rounds = 0;
-		while ((n = sfx_conn_send(server, chunk, sizeof(chunk))) > 0 && rounds < 10000)
-			rounds++;
-		CHECK(n == 0);
-		sfx_conn_close(client);
-		CHECK(sfx_conn_wait(server, NULL, false, 1000) & (SFX_READY_READ | SFX_READY_ERROR));
-		CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == -1);
+		check_conn_stream(server, client, true, 10000);
 		CHECK(sfx_conn_send(server, "x", 1) == -1); /* no SIGPIPE */
 	}
 	sfx_conn_close(server);
 	sfx_listener_destroy(l);
 
-	/* A wake interrupts accept. */
-	l = sfx_listener_create(addr, sizeof(addr));
-	struct sfx_wake *w = sfx_wake_create();
-	sfx_wake_signal(w);
-	uint64_t t0 = sfx_monotonic_ns();
-	CHECK(sfx_listener_accept_wake(l, 0, w, 5000) == NULL);
-	CHECK(sfx_monotonic_ns() - t0 < 1000000000ull);
-	CHECK_CONTAINS(sfx_platform_error(), "wake");
-	sfx_wake_destroy(w);
-	sfx_listener_destroy(l);
+	check_wake_interrupts_accept();
 }
 
 static void test_wake(void)
 {
 	struct sfx_wake *w = sfx_wake_create();
 	CHECK(w != NULL);
-	CHECK(!sfx_wake_wait(w, 0));
-	sfx_wake_signal(w);
-	sfx_wake_signal(w);
-	CHECK(sfx_wake_wait(w, 0));
-	CHECK(sfx_wake_wait(w, 0)); /* stays signalled until cleared */
-	CHECK(sfx_conn_wait(NULL, w, false, 0) == SFX_READY_WAKE);
-	sfx_wake_clear(w);
-	CHECK(!sfx_wake_wait(w, 20));
+	check_wake_signal_and_clear(w);
 	sfx_wake_destroy(w);
 }
 

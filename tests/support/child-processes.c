@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Reads /proc/<pid>/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so
@@ -83,4 +86,15 @@ void process_describe(int64_t pid, char *out, size_t cap)
 		return;
 	}
 	snprintf(out, cap, "%lld (%s) state %c", (long long)pid, comm, state);
+}
+
+bool process_wait_exit(int64_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return errno == ESRCH; /* already gone (and reaped) */
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int rc = poll(&pfd, 1, timeout_ms);
+	close(fd);
+	return rc > 0;
 }

@@ -16,3 +16,7 @@ bool process_exists(int64_t pid);
 
 /* A short description ("1234 (streamfx-host) state Z") for a failure message. */
 void process_describe(int64_t pid, char *out, size_t cap);
+
+/* Waits up to timeout_ms for a process (not only a child) to exit, without polling: its pidfd
+ * becomes readable when it does. True at once when it is already gone. */
+bool process_wait_exit(int64_t pid, int timeout_ms);

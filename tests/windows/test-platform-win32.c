@@ -8,6 +8,7 @@
 #include "frame-region.h"
 #include "platform.h"
 #include "test-check.h"
+#include "platform-checks.h"
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -94,24 +95,9 @@ static void test_pipe(void)
 	CHECK(sfx_conn_connect(addr) == NULL); /* still one instance, and it is taken */
 
 	if (server && client) {
-		uint8_t byte;
-		CHECK(sfx_conn_recv(server, &byte, 1) == 0); /* would block */
-		CHECK(sfx_conn_wait(server, NULL, false, 10) == 0);
-		CHECK(sfx_conn_send(client, "hi", 2) == 2);
-		CHECK(sfx_conn_wait(server, NULL, false, 1000) & SFX_READY_READ);
-		char buf[8] = {0};
-		CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == 2 && memcmp(buf, "hi", 2) == 0);
-		/* Fill the pipe until a write stays in flight: send reports 0, never blocks. */
-		static uint8_t chunk[65536];
-		int64_t n;
-		int rounds = 0;
-		while ((n = sfx_conn_send(server, chunk, sizeof(chunk))) > 0 && rounds < 1000)
-			rounds++;
-		CHECK_MSG(n == 0, "send never reported a full pipe (%d rounds, last %lld)", rounds, (long long)n);
-		sfx_conn_close(client);
+		/* A full pipe is a write left in flight. */
+		check_conn_stream(server, client, false, 1000);
 		client = NULL;
-		CHECK(sfx_conn_wait(server, NULL, false, 1000) & (SFX_READY_READ | SFX_READY_ERROR));
-		CHECK(sfx_conn_recv(server, buf, sizeof(buf)) == -1);
 	}
 	sfx_conn_close(client);
 	sfx_conn_close(server);
@@ -149,16 +135,7 @@ static void test_pid_check(void)
 	sfx_conn_close(client);
 	sfx_listener_destroy(l);
 
-	/* A wake interrupts accept. */
-	l = sfx_listener_create(addr, sizeof(addr));
-	struct sfx_wake *w = sfx_wake_create();
-	sfx_wake_signal(w);
-	uint64_t t0 = sfx_monotonic_ns();
-	CHECK(sfx_listener_accept_wake(l, 0, w, 5000) == NULL);
-	CHECK(sfx_monotonic_ns() - t0 < 1000000000ull);
-	CHECK_CONTAINS(sfx_platform_error(), "wake");
-	sfx_wake_destroy(w);
-	sfx_listener_destroy(l);
+	check_wake_interrupts_accept();
 }
 
 static struct sfx_process *spawn_self(const char *a1, const char *a2)
@@ -237,14 +214,7 @@ static void test_wake(void)
 {
 	struct sfx_wake *w = sfx_wake_create();
 	CHECK(w != NULL);
-	CHECK(!sfx_wake_wait(w, 0));
-	sfx_wake_signal(w);
-	sfx_wake_signal(w);
-	CHECK(sfx_wake_wait(w, 0));
-	CHECK(sfx_wake_wait(w, 0)); /* stays signalled until cleared */
-	CHECK(sfx_conn_wait(NULL, w, false, 0) == SFX_READY_WAKE);
-	sfx_wake_clear(w);
-	CHECK(!sfx_wake_wait(w, 20));
+	check_wake_signal_and_clear(w);
 
 	/* Another thread's signal ends a wait on a connection that has nothing to read. */
 	char addr[128];

@@ -63,6 +63,16 @@ static bool exchange_word_ok(uint32_t w)
 	return (w & ~(SFX_XCHG_INDEX_MASK | SFX_XCHG_FRESH)) == 0 && (w & SFX_XCHG_INDEX_MASK) <= 2;
 }
 
+/* A swap found a word no well-behaved peer writes, or our own slot in the middle: says which. */
+static void describe_bad_swap(uint32_t word, uint32_t own_slot, char *err, size_t err_cap)
+{
+	if (err && err_cap)
+		snprintf(err, err_cap,
+			 "exchange word: expected bits 3-31 clear and a middle index 0..2 other than our slot %" PRIu32
+			 ", found 0x%08" PRIX32,
+			 own_slot, word);
+}
+
 bool sfx_region_validate(const void *base, size_t mapped_size, char *err, size_t err_cap)
 {
 	return sfx_region_validate_mapping(base, mapped_size, SFX_REGION_MAPPED_SLACK, err, err_cap);
@@ -166,10 +176,10 @@ bool sfx_triple_publish(struct sfx_triple_writer *w, char *err, size_t err_cap)
 {
 	uint32_t old = atomic_exchange_explicit(w->word, w->back | SFX_XCHG_FRESH, memory_order_acq_rel);
 	uint32_t idx = old & SFX_XCHG_INDEX_MASK;
-	if (!exchange_word_ok(old) || idx == w->back)
-		FAIL("exchange word: expected bits 3-31 clear and a middle index 0..2 other than our slot %" PRIu32
-		     ", found 0x%08" PRIX32,
-		     w->back, old);
+	if (!exchange_word_ok(old) || idx == w->back) {
+		describe_bad_swap(old, w->back, err, err_cap);
+		return false;
+	}
 	w->back = idx;
 	return true;
 }
@@ -179,11 +189,7 @@ int sfx_triple_take(struct sfx_triple_reader *r, char *err, size_t err_cap)
 	uint32_t cur = atomic_load_explicit(r->word, memory_order_acquire);
 	if (!(cur & SFX_XCHG_FRESH)) {
 		if (!exchange_word_ok(cur) || (cur & SFX_XCHG_INDEX_MASK) == r->front) {
-			if (err && err_cap)
-				snprintf(err, err_cap,
-					 "exchange word: expected bits 3-31 clear and a middle index 0..2 other than "
-					 "our slot %" PRIu32 ", found 0x%08" PRIX32,
-					 r->front, cur);
+			describe_bad_swap(cur, r->front, err, err_cap);
 			return -1;
 		}
 		return 0;
@@ -191,11 +197,7 @@ int sfx_triple_take(struct sfx_triple_reader *r, char *err, size_t err_cap)
 	uint32_t old = atomic_exchange_explicit(r->word, r->front, memory_order_acq_rel);
 	uint32_t idx = old & SFX_XCHG_INDEX_MASK;
 	if (!exchange_word_ok(old) || idx == r->front) {
-		if (err && err_cap)
-			snprintf(err, err_cap,
-				 "exchange word: expected bits 3-31 clear and a middle index 0..2 other than our slot "
-				 "%" PRIu32 ", found 0x%08" PRIX32,
-				 r->front, old);
+		describe_bad_swap(old, r->front, err, err_cap);
 		return -1;
 	}
 	r->front = idx;
