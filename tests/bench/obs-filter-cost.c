@@ -22,6 +22,9 @@
  * Output: DIR/NAME-{filter-render,filter-self,filter-tick,source-render,graphics-frame}.ns,
  * DIR/NAME-part-<call>.ns and, with --shown-frames yes (default), DIR/NAME-lag.frames (per shown
  * frame: input frame number now minus the input frame number shown).
+ *
+ * Over 600 lines on purpose: one benchmark program whose interposed callbacks and recording share
+ * its state; it is not part of the plugin.
  */
 #include <dlfcn.h>
 #include <errno.h>

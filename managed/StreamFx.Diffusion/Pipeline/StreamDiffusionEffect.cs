@@ -19,7 +19,7 @@ public sealed record EffectOptions
     public IProviderAppender Appender { get; init; } = OrtProviderAppender.Instance;
     public string? EngineCacheRoot { get; init; }
     public Action<string>? Log { get; init; }
-    /// <summary>Progress lines for the UI while loading (e.g. "building TensorRT engine (12 s)").</summary>
+    /// <summary>Progress lines for the UI while loading (e.g. "building TensorRT engine (first run, about 4 min): 12 s").</summary>
     public Action<string>? StatusMessage { get; init; }
     /// <summary>Uniform draws for the similarity filter (tests inject a script).</summary>
     public IUniformSource? SkipRandom { get; init; }

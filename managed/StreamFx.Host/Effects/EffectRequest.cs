@@ -4,7 +4,7 @@ namespace StreamFx.Host.Effects;
 
 /// <summary>
 /// One model load: the folder (full path, or null for none), the settings to start with, and where
-/// the loader reports log lines and progress ("building TensorRT engine (12 s)"). The callbacks may
+/// the loader reports log lines and progress ("building TensorRT engine (first run, about 4 min): 12 s"). The callbacks may
 /// be called from the loading thread.
 /// </summary>
 public sealed record EffectRequest(string? ModelDir, EffectSettings Settings)

@@ -3,6 +3,10 @@
  *
  * Every descriptor is created close-on-exec and non-blocking so that nothing leaks into the host
  * or into processes OBS starts, and no call here can stall a caller beyond its timeout.
+ *
+ * Over 600 lines on purpose: it is the whole of platform.h for one OS (processes, shared memory,
+ * the control socket, threads, wake events, clocks), kept as one file so the POSIX and Win32 sides
+ * stay a readable pair with the same order of sections.
  */
 #define _GNU_SOURCE 1
 

@@ -5,6 +5,9 @@
  * there is nothing stale to clean up. The control channel is a single-instance named pipe used
  * with overlapped I/O; sfx_conn keeps one read and one write in flight so that send/recv never
  * block and sfx_conn_wait can wait on their events together with the wake event.
+ *
+ * Over 600 lines on purpose: it is the whole of platform.h for one OS, kept as one file so the
+ * POSIX and Win32 sides stay a readable pair with the same order of sections.
  */
 #ifndef _WIN32_WINNT
 #define _WIN32_WINNT 0x0A00
