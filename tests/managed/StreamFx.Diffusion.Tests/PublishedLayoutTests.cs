@@ -10,41 +10,12 @@ using StreamFx.Onnx;
 namespace StreamFx.Diffusion.Tests;
 
 /// <summary>Synthetic packs in the published layouts (no manifest.json), generated once per test run.</summary>
-public sealed class LayoutPacks : IDisposable
+public sealed class LayoutPacks() : PackFolderCache("sfx-layout-tests-")
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "sfx-layout-tests-" + Guid.NewGuid().ToString("N"));
-    private readonly Dictionary<string, string> _made = new();
-    private readonly object _lock = new();
-
     public string Get(PackLayout layout, bool cudaOnly = false)
     {
         string name = PublishedLayoutPack.Name(layout) + (cudaOnly ? "-cuda-only" : "");
-        lock (_lock)
-        {
-            if (_made.TryGetValue(name, out var dir)) return dir;
-            dir = Path.Combine(_root, name);
-            PublishedLayoutPack.Write(dir, layout, new PackOptions { Resolution = 64, CudaOnly = cudaOnly });
-            _made[name] = dir;
-            return dir;
-        }
-    }
-
-    /// <summary>A writable copy, for tests that break it.</summary>
-    public string CopyOf(string pack)
-    {
-        string dir = Path.Combine(_root, "copy-" + Guid.NewGuid().ToString("N"));
-        foreach (var f in Directory.EnumerateFiles(pack, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(dir, Path.GetRelativePath(pack, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-        }
-        return dir;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, true); } catch (IOException) { }
+        return Cached(name, dir => PublishedLayoutPack.Write(dir, layout, new PackOptions { Resolution = 64, CudaOnly = cudaOnly }));
     }
 }
 
