@@ -74,7 +74,7 @@ public sealed partial record EffectSettings
         new("source_alpha", SettingKind.Bool, 0, 0, 0, "true", false, [], 0, 0),
         new("model_dir", SettingKind.Path, 0, 0, 0, "\"\"", true, [], 4096, 0),
         new("vae_dir", SettingKind.Path, 0, 0, 0, "\"\"", true, [], 4096, 0),
-        new("execution_provider", SettingKind.Choice, 0, 0, 0, "\"auto\"", true, ["auto", "tensorrt", "cuda", "directml", "cpu"], 0, 0),
+        new("execution_provider", SettingKind.Choice, 0, 0, 0, "\"auto\"", true, ["auto", "tensorrt", "tensorrt-rtx", "cuda", "directml", "cpu"], 0, 0),
         new("unload_after_hidden_s", SettingKind.Int, 0, 3600, 1, "60", false, [], 0, 0),
         new("steps", SettingKind.Int, 1, 4, 1, "1", false, [], 0, 0),
         new("guidance_scale", SettingKind.Float, 0, 20, 0.10000000000000001, "1.0", false, [], 0, 0),
@@ -119,10 +119,11 @@ public sealed partial record EffectSettings
                     {
                         "auto" => ExecutionProviderKind.Auto,
                         "tensorrt" => ExecutionProviderKind.TensorRt,
+                        "tensorrt-rtx" => ExecutionProviderKind.TensorRtRtx,
                         "cuda" => ExecutionProviderKind.Cuda,
                         "directml" => ExecutionProviderKind.DirectMl,
                         "cpu" => ExecutionProviderKind.Cpu,
-                        _ => throw Bad(key, "auto, tensorrt, cuda, directml or cpu", v),
+                        _ => throw Bad(key, "auto, tensorrt, tensorrt-rtx, cuda, directml or cpu", v),
                     },
                 };
                 return true;

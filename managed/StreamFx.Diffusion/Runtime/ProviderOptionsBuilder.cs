@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.ML.OnnxRuntime;
+using StreamFx.Diffusion.Model;
 
 namespace StreamFx.Diffusion.Runtime;
 
@@ -15,6 +17,15 @@ public sealed record TensorRtSettings(
     int DeviceId = 0,
     long MaxWorkspaceBytes = 4L << 30,
     int BuilderOptimizationLevel = 3);
+
+/// <summary>TensorRT-RTX settings for one session.</summary>
+/// <param name="RuntimeCacheFolder">Where its JIT-compiled kernels are kept between loads; empty: no cache.</param>
+/// <param name="Profiles">Explicit optimisation profiles (the TensorRT ones); empty: the provider's own dynamic shapes.</param>
+public sealed record TensorRtRtxSettings(
+    string RuntimeCacheFolder,
+    IReadOnlyList<ProfileShape> Profiles,
+    bool CudaGraph = false,
+    int DeviceId = 0);
 
 /// <summary>CUDA settings for one session.</summary>
 public sealed record CudaSettings(int DeviceId = 0, bool CudaGraph = false, string ConvAlgoSearch = "HEURISTIC");
@@ -53,12 +64,57 @@ public static class ProviderOptionsBuilder
         ["enable_cuda_graph"] = Flag(s.CudaGraph),
     };
 
-    /// <summary>TensorRT-RTX session options (its provider-options reference: device_id, enable_cuda_graph).</summary>
-    public static Dictionary<string, string> TensorRtRtx(CudaSettings s) => new(StringComparer.Ordinal)
+    /// <summary>
+    /// TensorRT-RTX session options, named as ONNX Runtime's TensorRT-RTX page and NVIDIA's plugin header
+    /// (tensorrt_rtx_provider_options.h) give them: device_id, enable_cuda_graph, nv_runtime_cache_path (a folder),
+    /// nv_profile_min/opt/max_shapes in TensorRT's "input:AxB,..." form (all three or none).
+    /// </summary>
+    public static Dictionary<string, string> TensorRtRtx(TensorRtRtxSettings s)
     {
-        ["device_id"] = Int(s.DeviceId),
-        ["enable_cuda_graph"] = Flag(s.CudaGraph),
-    };
+        var o = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["device_id"] = Int(s.DeviceId),
+            ["enable_cuda_graph"] = Flag(s.CudaGraph),
+        };
+        if (s.RuntimeCacheFolder.Length > 0) o["nv_runtime_cache_path"] = s.RuntimeCacheFolder;
+        if (s.Profiles.Count > 0)
+        {
+            o["nv_profile_min_shapes"] = ShapeList(s.Profiles, p => p.Min);
+            o["nv_profile_opt_shapes"] = ShapeList(s.Profiles, p => p.Opt);
+            o["nv_profile_max_shapes"] = ShapeList(s.Profiles, p => p.Max);
+        }
+        return o;
+    }
+
+    /// <summary>TensorRT-RTX without a runtime cache or explicit profiles.</summary>
+    public static Dictionary<string, string> TensorRtRtx(CudaSettings s) => TensorRtRtx(new TensorRtRtxSettings("", [], s.CudaGraph, s.DeviceId));
+
+    /// <summary>
+    /// TensorRT-RTX options for one of the model's sessions: the same stream-batch profiles as TensorRT
+    /// (<paramref name="profiles"/>, one entry of <see cref="DiffusionSessions.Profiles"/>), the runtime cache in
+    /// <see cref="TensorRtRtxRuntimeCacheFolder"/> (created), CUDA graph as the load options say.
+    /// </summary>
+    public static Dictionary<string, string> TensorRtRtx(DiffusionManifest m, SessionLoadOptions o, IReadOnlyList<ProfileShape> profiles) =>
+        TensorRtRtx(new TensorRtRtxSettings(TensorRtRtxRuntimeCacheFolder(m, o), profiles, o.CudaGraph));
+
+    /// <summary>
+    /// The runtime-cache folder, keyed as the TensorRT engine cache is (model files and any vae_dir, GPU and
+    /// driver, ONNX Runtime version, resolution) but in its own tree: &lt;root&gt;/tensorrt-rtx/&lt;key&gt;, root being
+    /// <see cref="SessionLoadOptions.EngineCacheRoot"/> or the user's streamfx-obs cache folder. Created if absent.
+    /// </summary>
+    public static string TensorRtRtxRuntimeCacheFolder(DiffusionManifest m, SessionLoadOptions o)
+    {
+        string fingerprint = TensorRtCache.ModelFingerprint(m.Folder)
+            + (m.VaeFolder.Length > 0 && m.VaeFolder != m.Folder ? "vae_dir\n" + TensorRtCache.ModelFingerprint(m.VaeFolder) : "");
+        string key = TensorRtCache.Key(m.Name, fingerprint, TensorRtCache.GpuIdentity(),
+            "ort " + OrtEnv.Instance().GetVersionString() + "; res " + Int(o.Resolution > 0 ? o.Resolution : m.Resolution));
+        string root = o.EngineCacheRoot is { } given
+            ? Path.Combine(given, "tensorrt-rtx")
+            : Path.Combine(Path.GetDirectoryName(TensorRtCache.UserCacheRoot())!, "tensorrt-rtx");
+        string folder = Path.Combine(root, key);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
 
     /// <summary>RunOptions config key that picks the CUDA graph a run captures or replays (ONNX Runtime 1.17+).</summary>
     public const string GpuGraphIdKey = "gpu_graph_id";

@@ -4,7 +4,8 @@ namespace StreamFx.ModelPack.Architecture;
 /// Parameter counts the published configs imply, computed from the configs alone (not from the graphs), so a
 /// test can hold the built graphs to them. At scale 1: UNet 865,910,724 (stabilityai/sd-turbo unet/config.json,
 /// the SD 2.x UNet), text encoder 340,387,840 (text_encoder/config.json, CLIPTextModel), TAESD encoder
-/// 1,222,532 and decoder 1,222,531.
+/// 1,222,532 and decoder 1,222,531 (madebyollin/taesd config.json; the same two figures its README's comparison
+/// table gives).
 /// </summary>
 public static class ParameterCount
 {
@@ -61,21 +62,45 @@ public static class ParameterCount
         return n;
     }
 
-    /// <summary>TAESD encoder: conv(3,64), Block, then 3 x (stride-2 conv without bias, 3 Blocks), conv(64,4).</summary>
+    /// <summary>
+    /// TAESD encoder from madebyollin/taesd's config.json: stage 0 conv(3, c) with bias, later stages a stride-2
+    /// conv(c, c) without bias; num_encoder_blocks[i] Blocks of three 3x3 convs with bias; conv(c, 4) with bias.
+    /// </summary>
     public static long TaesdEncoder()
     {
-        long c = TaesdShape.Channels;
-        long conv = (c * c * 9) + c, block = 3 * conv;
-        return ((3 * c * 9) + c) + block + (3 * ((c * c * 9) + (3 * block))) + ((c * TaesdShape.LatentChannels * 9) + TaesdShape.LatentChannels);
+        long n = 0;
+        for (int i = 0; i < TaesdShape.EncoderBlocks.Length; i++)
+        {
+            long c = TaesdShape.EncoderChannels[i];
+            n += i == 0 ? Conv3x3(3, c, bias: true) : Conv3x3(c, c, bias: false);
+            n += TaesdShape.EncoderBlocks[i] * TaesdBlock(c);
+        }
+
+        return n + Conv3x3(TaesdShape.EncoderChannels[^1], TaesdShape.LatentChannels, bias: true);
     }
 
-    /// <summary>TAESD decoder: conv(4,64), 3 x (3 Blocks, upsample, conv without bias), Block, conv(64,3).</summary>
+    /// <summary>
+    /// TAESD decoder from the same config: conv(4, c) with bias; per stage num_decoder_blocks[i] Blocks, then a conv
+    /// without bias after each upsample, or conv(c, 3) with bias in the last stage (upsamples have no parameters).
+    /// </summary>
     public static long TaesdDecoder()
     {
-        long c = TaesdShape.Channels;
-        long conv = (c * c * 9) + c, block = 3 * conv;
-        return ((TaesdShape.LatentChannels * c * 9) + c) + (3 * ((3 * block) + (c * c * 9))) + block + ((c * 3 * 9) + 3);
+        int stages = TaesdShape.DecoderBlocks.Length;
+        long n = Conv3x3(TaesdShape.LatentChannels, TaesdShape.DecoderChannels[0], bias: true);
+        for (int i = 0; i < stages; i++)
+        {
+            long c = TaesdShape.DecoderChannels[i];
+            n += TaesdShape.DecoderBlocks[i] * TaesdBlock(c);
+            n += i < stages - 1 ? Conv3x3(c, c, bias: false) : Conv3x3(c, 3, bias: true);
+        }
+
+        return n;
     }
+
+    private static long Conv3x3(long inChannels, long outChannels, bool bias) => (inChannels * outChannels * 9) + (bias ? outChannels : 0);
+
+    /// <summary>AutoencoderTinyBlock with equal channels in and out: three 3x3 convs with bias, identity skip.</summary>
+    private static long TaesdBlock(long c) => 3 * Conv3x3(c, c, bias: true);
 }
 
 /// <summary>The SD-Turbo UNet's published shape (stabilityai/sd-turbo unet/config.json) at a width scale.</summary>
@@ -116,10 +141,18 @@ public static class TextShape
     public static int Width(ArchitectureOptions o) => Heads * o.ScaledHeadWidth;
 }
 
-/// <summary>TAESD (madebyollin/taesd; diffusers AutoencoderTiny): 64 channels throughout, 4 latent channels.</summary>
+/// <summary>
+/// TAESD's published config (madebyollin/taesd config.json, which holds diffusers AutoencoderTiny's defaults):
+/// encoder/decoder_block_out_channels [64, 64, 64, 64], num_encoder_blocks [1, 3, 3, 3], num_decoder_blocks
+/// [3, 3, 3, 1], latent_channels 4, upsampling_scaling_factor 2, upsample_fn "nearest", act_fn "relu",
+/// scaling_factor 1.0, shift_factor 0.0.
+/// </summary>
 public static class TaesdShape
 {
-    public const int Channels = 64;
+    public static readonly int[] EncoderChannels = [64, 64, 64, 64];
+    public static readonly int[] DecoderChannels = [64, 64, 64, 64];
+    public static readonly int[] EncoderBlocks = [1, 3, 3, 3];
+    public static readonly int[] DecoderBlocks = [3, 3, 3, 1];
     public const int LatentChannels = 4;
-    public const int BlocksPerStage = 3;
+    public const float UpsamplingScale = 2f;
 }

@@ -3,31 +3,35 @@ using StreamFx.Onnx;
 namespace StreamFx.ModelPack.Architecture;
 
 /// <summary>
-/// TAESD's real layer stack (madebyollin/taesd, as diffusers' AutoencoderTiny exports it with images in [-1,1]).
-/// Encoder: (x + 1) / 2, conv(3,64), Block, then three times a stride-2 conv without bias and 3 Blocks, conv(64,4).
-/// Decoder: 3 tanh(z / 3), conv(4,64), ReLU, then three times 3 Blocks, nearest 2x upsample and a conv without
-/// bias, then a Block and conv(64,3); output x 2 - 1. Block: conv, ReLU, conv, ReLU, conv, plus the input, ReLU.
-/// Always 64 channels (the width scale leaves it: it is already small).
+/// TAESD as diffusers' AutoencoderTiny builds it from madebyollin/taesd's config.json (checked against diffusers
+/// autoencoders/vae.py EncoderTiny/DecoderTiny, unets/unet_2d_blocks.py AutoencoderTinyBlock and
+/// madebyollin/taesd's taesd.py), images in [-1,1]:
+/// Encoder: (x + 1) / 2; per stage i a conv (stage 0: 3 to 64 with bias; later stages: stride 2 without bias),
+/// then num_encoder_blocks[i] Blocks; a last conv to 4 latent channels.
+/// Decoder: tanh(z / 3) * 3, conv(4, 64), ReLU; per stage i num_decoder_blocks[i] Blocks, then (not in the last
+/// stage) a nearest 2x upsample and a conv without bias, in the last stage conv(64, 3) with bias; output x * 2 - 1.
+/// Block: conv, ReLU, conv, ReLU, conv, plus the input (identity skip: channels in = out), ReLU. Every conv 3x3,
+/// padding 1. Parameter names are the diffusers state-dict keys (the nn.Sequential index counts activations and
+/// upsamples too). Always 64 channels (the width scale leaves it: it is already small).
 /// </summary>
 public static class TaesdModel
 {
-    private const int C = TaesdShape.Channels;
-
     public static OnnxModel BuildEncoder(ArchitectureOptions o, out long parameters)
     {
         var a = new ArchitectureGraph("vae_encoder", o.Type, o.Seed);
         a.Graph.AddInput("sample", o.Type, "batch", 3, "height", "width");
         string x = a.Op("Mul", [a.Op("Add", ["sample", a.Scalar("one", 1f)]), a.Scalar("half", 0.5f)]);
-        int layer = 0;
-        x = a.Conv(x, $"encoder.layers.{layer++}", 3, C);
-        x = Block(a, x, $"encoder.layers.{layer++}");
-        for (int stage = 0; stage < 3; stage++)
+        int index = 0;
+        for (int stage = 0; stage < TaesdShape.EncoderBlocks.Length; stage++)
         {
-            x = a.Conv(x, $"encoder.layers.{layer++}", C, C, stride: 2, bias: false, gain: 0.7);
-            for (int b = 0; b < TaesdShape.BlocksPerStage; b++) x = Block(a, x, $"encoder.layers.{layer++}");
+            int c = TaesdShape.EncoderChannels[stage];
+            x = stage == 0
+                ? a.Conv(x, $"encoder.layers.{index++}", 3, c)
+                : a.Conv(x, $"encoder.layers.{index++}", c, c, stride: 2, bias: false, gain: 0.7);
+            for (int b = 0; b < TaesdShape.EncoderBlocks[stage]; b++) x = Block(a, x, $"encoder.layers.{index++}", c);
         }
 
-        x = a.Conv(x, $"encoder.layers.{layer}", C, TaesdShape.LatentChannels);
+        x = a.Conv(x, $"encoder.layers.{index}", TaesdShape.EncoderChannels[^1], TaesdShape.LatentChannels);
         a.Graph.AddNode("Identity", [x], ["latent_sample"]);
         a.Graph.AddOutput("latent_sample", o.Type, "batch", TaesdShape.LatentChannels, "latent_height", "latent_width");
         parameters = a.ParameterCount;
@@ -38,19 +42,31 @@ public static class TaesdModel
     {
         var a = new ArchitectureGraph("vae_decoder", o.Type, o.Seed);
         a.Graph.AddInput("latent_sample", o.Type, "batch", TaesdShape.LatentChannels, "latent_height", "latent_width");
+        // The clamp keeps latents in (-3, 3) whatever the UNet produced.
         string x = a.Op("Mul", [a.Op("Tanh", [a.Op("Mul", ["latent_sample", a.Scalar("third", 1f / 3f)])]), a.Scalar("three", 3f)]);
-        int layer = 0;
-        x = a.Op("Relu", [a.Conv(x, $"decoder.layers.{layer++}", TaesdShape.LatentChannels, C)]);
-        for (int stage = 0; stage < 3; stage++)
+        int[] channels = TaesdShape.DecoderChannels;
+        x = a.Op("Relu", [a.Conv(x, "decoder.layers.0", TaesdShape.LatentChannels, channels[0])]);
+        int index = 2; // layers.1 is that ReLU
+        string scales = a.Graph.AddInitializer(OnnxTensor.FromFloat(a.Graph.UniqueName("upsample_scales"),
+            [1f, 1f, TaesdShape.UpsamplingScale, TaesdShape.UpsamplingScale], 4));
+        for (int stage = 0; stage < TaesdShape.DecoderBlocks.Length; stage++)
         {
-            for (int b = 0; b < TaesdShape.BlocksPerStage; b++) x = Block(a, x, $"decoder.layers.{layer++}");
-            string scales = a.Graph.AddInitializer(OnnxTensor.FromFloat(a.Graph.UniqueName("upsample_scales"), [1f, 1f, 2f, 2f], 4));
-            x = a.Op("Resize", [x, string.Empty, scales], OnnxAttribute.String("mode", "nearest"));
-            x = a.Conv(x, $"decoder.layers.{layer++}", C, C, bias: false, gain: 0.7);
+            int c = channels[stage];
+            for (int b = 0; b < TaesdShape.DecoderBlocks[stage]; b++) x = Block(a, x, $"decoder.layers.{index++}", c);
+            if (stage < TaesdShape.DecoderBlocks.Length - 1)
+            {
+                // torch's nn.Upsample "nearest": source index floor(destination / scale).
+                x = a.Op("Resize", [x, string.Empty, scales], OnnxAttribute.String("mode", "nearest"),
+                    OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"), OnnxAttribute.String("nearest_mode", "floor"));
+                index++;
+                x = a.Conv(x, $"decoder.layers.{index++}", c, c, bias: false, gain: 0.7);
+            }
+            else
+            {
+                x = a.Conv(x, $"decoder.layers.{index++}", c, 3, gain: 0.5);
+            }
         }
 
-        x = Block(a, x, $"decoder.layers.{layer++}");
-        x = a.Conv(x, $"decoder.layers.{layer}", C, 3, gain: 0.5);
         x = a.Op("Sub", [a.Op("Mul", [x, a.Scalar("two", 2f)]), a.Scalar("one", 1f)]);
         a.Graph.AddNode("Identity", [x], ["sample"]);
         a.Graph.AddOutput("sample", o.Type, "batch", 3, "height", "width");
@@ -58,12 +74,12 @@ public static class TaesdModel
         return ArchitecturePack.Describe(new OnnxModel(a.Graph), o, "vae_decoder", parameters);
     }
 
-    private static string Block(ArchitectureGraph a, string x, string name)
+    private static string Block(ArchitectureGraph a, string x, string name, int c)
     {
         // Gains below He's sqrt 2 keep random activations bounded through the stacked residual blocks.
-        string h = a.Op("Relu", [a.Conv(x, name + ".conv.0", C, C, gain: 0.7)]);
-        h = a.Op("Relu", [a.Conv(h, name + ".conv.2", C, C, gain: 0.7)]);
-        h = a.Conv(h, name + ".conv.4", C, C, gain: 0.5);
+        string h = a.Op("Relu", [a.Conv(x, name + ".conv.0", c, c, gain: 0.7)]);
+        h = a.Op("Relu", [a.Conv(h, name + ".conv.2", c, c, gain: 0.7)]);
+        h = a.Conv(h, name + ".conv.4", c, c, gain: 0.5);
         return a.Op("Relu", [a.Op("Add", [h, x])]);
     }
 }

@@ -27,6 +27,7 @@ static const struct sfx_setting_choice fit_mode_choices[] = {
 static const struct sfx_setting_choice execution_provider_choices[] = {
 	{"auto", "StreamFx.Provider.Auto"},
 	{"tensorrt", "StreamFx.Provider.TensorRT"},
+	{"tensorrt-rtx", "StreamFx.Provider.TensorRTRTX"},
 	{"cuda", "StreamFx.Provider.CUDA"},
 	{"directml", "StreamFx.Provider.DirectML"},
 	{"cpu", "StreamFx.Provider.CPU"},
@@ -356,7 +357,7 @@ const struct sfx_setting_spec sfx_setting_specs[SFX_SETTING_COUNT] = {
 		.default_list = NULL,
 		.default_list_count = 0,
 		.choices = execution_provider_choices,
-		.choice_count = 5,
+		.choice_count = 6,
 		.max_bytes = 0,
 		.max_items = 0,
 		.offset = offsetof(struct sfx_filter_settings, execution_provider),

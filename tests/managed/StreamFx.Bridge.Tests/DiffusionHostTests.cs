@@ -93,6 +93,25 @@ public sealed class DiffusionHostTests(DiffusionPacks packs) : IClassFixture<Dif
     }
 
     [Fact]
+    public async Task ChoosingTensorRtRtxWithoutItsPluginRunsOnCpuAndStatusSaysWhy()
+    {
+        // No TensorRT-RTX plugin beside this test host: the explicit choice falls through to the CPU like any
+        // unavailable provider, and STATUS names the provider and the missing file.
+        await using ShimSession shim = ShimSession.Create(Size, Size);
+        Task<int> host = await StartAsync(shim);
+        await shim.SendAsync(ControlMessage.Configure(Settings(packs.Turbo, provider: "tensorrt-rtx")));
+        JsonElement ready = await shim.ReadStatusAsync("ready");
+        Assert.Equal("cpu", ready.GetProperty("provider").GetString());
+        Assert.Equal(
+            "tensorrt-rtx: TensorRT-RTX plugin not found: libonnxruntime_providers_nv_tensorrt_rtx.so is not beside the host (" + AppContext.BaseDirectory + ")",
+            ready.GetProperty("providers_tried").GetString());
+        byte[] input = Picture();
+        Assert.True(MeanAbsoluteDifference(await FrameAsync(shim, 1, input), input) > 2, "frames are still transformed, on the CPU");
+        await shim.SendAsync(ControlMessage.Shutdown());
+        Assert.Equal(HostExitCode.Ok, await host.WaitAsync(ShimSession.Timeout));
+    }
+
+    [Fact]
     public async Task DiffusionPackTransformsFramesDeterministicallyAndReportsStagesAndProviders()
     {
         byte[] input = Picture();

@@ -38,6 +38,52 @@ public class ProviderOptionsTests(SyntheticPacks packs)
     }
 
     [Fact]
+    public void TensorRtRtxOptionsAreExact()
+    {
+        var o = ProviderOptionsBuilder.TensorRtRtx(new TensorRtRtxSettings("/cache/rtx",
+            [new("sample", [1, 4, 64, 64], [2, 4, 64, 64], [8, 4, 64, 64]), new("timestep", [1], [2], [8])], CudaGraph: true, DeviceId: 1));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["device_id"] = "1",
+            ["enable_cuda_graph"] = "1",
+            ["nv_runtime_cache_path"] = "/cache/rtx",
+            ["nv_profile_min_shapes"] = "sample:1x4x64x64,timestep:1",
+            ["nv_profile_opt_shapes"] = "sample:2x4x64x64,timestep:2",
+            ["nv_profile_max_shapes"] = "sample:8x4x64x64,timestep:8",
+        }, o);
+    }
+
+    [Fact]
+    public void TensorRtRtxForAModelHasTheTensorRtProfilesAndAKeyedRuntimeCache()
+    {
+        var m = DiffusionManifest.Load(packs.Turbo64);
+        string root = Path.Combine(Path.GetTempPath(), "sfx-rtx-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var load = new SessionLoadOptions { EngineCacheRoot = root, Resolution = 64, OptUnetBatch = 2, MaxUnetBatch = 8, CudaGraph = true };
+            var profiles = DiffusionSessions.Profiles(m, load);
+            for (int i = 0; i < profiles.Length; i++)
+            {
+                var rtx = ProviderOptionsBuilder.TensorRtRtx(m, load, profiles[i]);
+                var trt = ProviderOptionsBuilder.TensorRt(new TensorRtSettings("/unused", profiles[i]));
+                foreach (string end in new[] { "min_shapes", "opt_shapes", "max_shapes" })
+                    Assert.Equal(trt["trt_profile_" + end], rtx["nv_profile_" + end]);
+                Assert.Equal("1", rtx["enable_cuda_graph"]);
+            }
+
+            Assert.Equal("sample:8x4x8x8,timestep:8", ProviderOptionsBuilder.TensorRtRtx(m, load, profiles[1])["nv_profile_max_shapes"][..25]);
+            string folder = ProviderOptionsBuilder.TensorRtRtx(m, load, profiles[1])["nv_runtime_cache_path"];
+            Assert.Equal(Path.Combine(root, "tensorrt-rtx"), Path.GetDirectoryName(folder));
+            Assert.StartsWith("synthetic-sd-turbo-64-", Path.GetFileName(folder));
+            Assert.True(Directory.Exists(folder));
+            // Same model and resolution: the same cache; another resolution: another one.
+            Assert.Equal(folder, ProviderOptionsBuilder.TensorRtRtxRuntimeCacheFolder(m, load));
+            Assert.NotEqual(folder, ProviderOptionsBuilder.TensorRtRtxRuntimeCacheFolder(m, load with { Resolution = 128 }));
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void EachStaticShapeGetsItsOwnCudaGraphAndOffSkipsCapture()
     {
         Assert.Equal("-1", ProviderOptionsBuilder.GpuGraphId(false, 512, 1));

@@ -68,6 +68,17 @@ public class SettingsTests
     }
 
     [Fact]
+    public void TensorRtRtxIsAnExecutionProviderChoiceAndBadValuesListIt()
+    {
+        Assert.Equal(ExecutionProviderKind.TensorRtRtx, EffectSettings.FromJson("""{"execution_provider":"tensorrt-rtx"}""").ExecutionProvider);
+        var e = Assert.Throws<SettingsException>(() => EffectSettings.FromJson("""{"execution_provider":"tensorrt_rtx"}"""));
+        Assert.Contains("auto, tensorrt, tensorrt-rtx, cuda, directml or cpu", e.Message);
+        Assert.Contains("tensorrt_rtx", e.Message);
+        // The name written back (STATUS, logs) is the one the setting takes.
+        Assert.Equal("tensorrt-rtx", ExecutionProviderNames.Name(ExecutionProviderKind.TensorRtRtx));
+    }
+
+    [Fact]
     public void AbsentKeysKeepTheBaseline()
     {
         var a = EffectSettings.FromJson("""{"prompt":"x","seed":7}""");

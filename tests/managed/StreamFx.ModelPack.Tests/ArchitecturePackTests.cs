@@ -75,6 +75,75 @@ public class ArchitecturePackTests
     }
 
     [Fact]
+    public void TaesdParametersAreAutoencoderTinysStateDictKeysAndShapes()
+    {
+        // diffusers' EncoderTiny/DecoderTiny are nn.Sequential: the index counts ReLUs and upsamples too, so these keys
+        // pin where every conv, bias-less conv, activation and upsample sits (madebyollin/taesd config.json).
+        var o = new ArchitectureOptions { WidthScale = 0.125 }; // TAESD ignores the width scale
+        var enc = TaesdModel.BuildEncoder(o, out _).Graph.Initializers.Where(t => t.IsDeferred).ToDictionary(t => t.Name, t => string.Join("x", t.Dims));
+        var dec = TaesdModel.BuildDecoder(o, out _).Graph.Initializers.Where(t => t.IsDeferred).ToDictionary(t => t.Name, t => string.Join("x", t.Dims));
+
+        Assert.Equal("64x3x3x3", enc["encoder.layers.0.weight"]);
+        Assert.Equal("64x64x3x3", enc["encoder.layers.1.conv.4.weight"]);
+        foreach (int down in new[] { 2, 6, 10 })
+        {
+            Assert.Equal("64x64x3x3", enc[$"encoder.layers.{down}.weight"]);
+            Assert.False(enc.ContainsKey($"encoder.layers.{down}.bias"), $"encoder.layers.{down} (stride-2 conv) has no bias");
+        }
+        Assert.Equal("64", enc["encoder.layers.13.conv.0.bias"]);
+        Assert.Equal("4x64x3x3", enc["encoder.layers.14.weight"]);
+        Assert.Equal("4", enc["encoder.layers.14.bias"]);
+        Assert.Equal(35, enc.Keys.Count(k => k.EndsWith(".weight", StringComparison.Ordinal)));
+        Assert.Equal(32, enc.Keys.Count(k => k.EndsWith(".bias", StringComparison.Ordinal)));
+
+        Assert.Equal("64x4x3x3", dec["decoder.layers.0.weight"]);
+        Assert.Equal("64x64x3x3", dec["decoder.layers.2.conv.0.weight"]); // layers.1 is the ReLU
+        foreach (int up in new[] { 5, 10, 15 })
+            Assert.DoesNotContain(dec.Keys, k => k.StartsWith($"decoder.layers.{up}.", StringComparison.Ordinal)); // upsamples
+        foreach (int conv in new[] { 6, 11, 16 })
+        {
+            Assert.Equal("64x64x3x3", dec[$"decoder.layers.{conv}.weight"]);
+            Assert.False(dec.ContainsKey($"decoder.layers.{conv}.bias"), $"decoder.layers.{conv} (after an upsample) has no bias");
+        }
+        Assert.Equal("64x64x3x3", dec["decoder.layers.17.conv.4.weight"]);
+        Assert.Equal("3x64x3x3", dec["decoder.layers.18.weight"]);
+        Assert.Equal("3", dec["decoder.layers.18.bias"]);
+        Assert.Equal(35, dec.Keys.Count(k => k.EndsWith(".weight", StringComparison.Ordinal)));
+        Assert.Equal(32, dec.Keys.Count(k => k.EndsWith(".bias", StringComparison.Ordinal)));
+        Assert.Equal(ParameterCount.TaesdEncoder(), TaesdModel.BuildEncoder(o, out _).Graph.Initializers.Where(t => t.IsDeferred).Sum(t => t.ElementCount));
+    }
+
+    [Fact]
+    public void TaesdScalesByEightAndTheDecoderClampsItsLatents()
+    {
+        using var folder = new TempFolder();
+        var o = new ArchitectureOptions { Type = OnnxElementType.Float };
+        string encoderPath = folder.Combine("encoder.onnx"), decoderPath = folder.Combine("decoder.onnx");
+        OnnxModelWriter.WriteFile(TaesdModel.BuildEncoder(o, out _), encoderPath);
+        OnnxModelWriter.WriteFile(TaesdModel.BuildDecoder(o, out _), decoderPath);
+        using var encoder = new OnnxSessionRunner(encoderPath);
+        using var decoder = new OnnxSessionRunner(decoderPath);
+
+        var image = new float[3 * 64 * 64];
+        for (int i = 0; i < image.Length; i++) image[i] = ((i * 37) % 200 / 100f) - 1f;
+        var latent = encoder.Run(("sample", image, [1, 3, 64, 64]))["latent_sample"];
+        Assert.Equal([1, 4, 8, 8], latent.Shape); // three stride-2 convs
+
+        float[] Decode(float value)
+        {
+            var z = new float[4 * 8 * 8];
+            Array.Fill(z, value);
+            var (data, shape) = decoder.Run(("latent_sample", z, [1, 4, 8, 8]))["sample"];
+            Assert.Equal([1, 3, 64, 64], shape); // three 2x upsamples
+            return data;
+        }
+
+        // tanh(z / 3) * 3 is 3.0 in float32 for both: the decoder cannot tell them apart. Without the clamp it could.
+        Assert.Equal(Decode(50f), Decode(80f));
+        Assert.NotEqual(Decode(0.5f), Decode(1f));
+    }
+
+    [Fact]
     public void DeferredWeightsAreSeededAndWrittenOnce()
     {
         var o = new ArchitectureOptions { WidthScale = 0.125, Type = OnnxElementType.Float16 };
