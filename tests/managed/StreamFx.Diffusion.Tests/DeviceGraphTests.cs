@@ -110,21 +110,38 @@ public class DeviceGraphTests(ITestOutputHelper log)
     // ---- Post ----
 
     /// <summary>
-    /// Decoder output values that exercise the rounding: exactly at, one float below and one above each
-    /// k + 0.5 in byte units, below 0 and above 255 (clamped), NaN and the infinities, and random values.
+    /// Decoder output values that exercise the rounding. float32: values whose byte-unit value (c + add) * mul
+    /// is exactly k + 0.5, with the floats just below and above. float16 has almost no such ties (1 to 6 over all
+    /// 65536 halves), so there every pair of adjacent half values between which the output byte changes is
+    /// taken (found by trying all halves). Then below 0 and above 255 (clamped), NaN and the infinities, and
+    /// random values.
     /// </summary>
-    private static float[] PostValues(ImageRange range, int count, int seed)
+    private static float[] PostValues(ImageRange range, TensorElementType type, int count, int seed)
     {
         var (add, mul) = range == ImageRange.ZeroToOne ? (0f, 255f) : (1f, 127.5f);
         var values = new List<float>();
-        for (int k = -3; k <= 258; k++)
+        if (type == TensorElementType.Float16)
         {
-            // Solve (c + add) * mul = k + 0.5 in float, then step to the neighbours.
-            float c = (k + 0.5f) / mul - add;
-            values.Add(c);
-            values.Add(MathF.BitDecrement(c));
-            values.Add(MathF.BitIncrement(c));
-            values.Add(k / mul - add);
+            static float Byte(float s) => MathF.Floor((s > 0f ? (s < 255f ? s : 255f) : 0f) + 0.5f);
+            float[] halves = Enumerable.Range(0, ushort.MaxValue + 1).Select(b => BitConverter.UInt16BitsToHalf((ushort)b))
+                .Where(Half.IsFinite).Select(h => (float)h).Where(v => (v + add) * mul is > -3f and < 258f).Order().ToArray();
+            for (int i = 0; i + 1 < halves.Length; i++)
+                if (Byte((halves[i] + add) * mul) != Byte((halves[i + 1] + add) * mul)) values.AddRange([halves[i], halves[i + 1]]);
+            Assert.True(values.Count == 2 * 255, $"expected a byte change between 255 pairs of adjacent halves, found {values.Count / 2}");
+        }
+        else
+        {
+            for (int k = -3; k <= 258; k++)
+            {
+                // Solve (c + add) * mul = k + 0.5, then look a few floats either side for a c that hits it exactly.
+                float c = (k + 0.5f) / mul - add;
+                for (int step = 0; step < 8; step++) c = MathF.BitDecrement(c);
+                for (int step = 0; step < 16; step++, c = MathF.BitIncrement(c))
+                    if ((c + add) * mul == k + 0.5f) break;
+                values.AddRange([c, MathF.BitDecrement(c), MathF.BitIncrement(c), k / mul - add]);
+            }
+            int ties = values.Count(v => ((v + add) * mul) is float s && s - MathF.Floor(s) == 0.5f);
+            Assert.True(ties >= 200, $"only {ties} values land exactly on a rounding tie");
         }
         values.AddRange([float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, -5f, 5f, 1e9f, -1e9f]);
         var rng = new Random(seed);
@@ -148,7 +165,7 @@ public class DeviceGraphTests(ITestOutputHelper log)
         const int r = 40; // 3*40*40 values hold the ~1050 boundary cases; 40 = 5 AVX blocks per row, 23 below covers the tails
         foreach (int side in new[] { r, Resolution })
         {
-            float[] decoded = PostValues(range, 3 * side * side, side * 31 + (int)layout);
+            float[] decoded = PostValues(range, imageType, 3 * side * side, side * 31 + (int)layout);
             // The CPU pipeline reads a float16 decoder's output widened to float32 (exact), so both paths see the same values.
             decoded = AsType(imageType, decoded);
             var frame = new byte[side * side * 4];
