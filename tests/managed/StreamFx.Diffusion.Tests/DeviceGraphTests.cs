@@ -114,7 +114,8 @@ public class DeviceGraphTests(ITestOutputHelper log)
     /// is exactly k + 0.5, with the floats just below and above. float16 has almost no such ties (1 to 6 over all
     /// 65536 halves), so there every pair of adjacent half values between which the output byte changes is
     /// taken (found by trying all halves). Then below 0 and above 255 (clamped), NaN and the infinities, and
-    /// random values.
+    /// random values. On half inputs round-half-to-even and truncate(s + 0.5) differ only at those few exact
+    /// ties, so the float32 cases are the ones that tell the two rules apart.
     /// </summary>
     private static float[] PostValues(ImageRange range, TensorElementType type, int count, int seed)
     {
@@ -188,6 +189,20 @@ public class DeviceGraphTests(ITestOutputHelper log)
             // Alpha comes from the input frame (checked above byte for byte; here stated on its own).
             for (int p = 0; p < side * side; p++) Assert.Equal(frame[4 * p + 3], output.Bytes[4 * p + 3]);
         }
+    }
+
+    [Fact]
+    public void BadShapesAndTypesAreRefusedWithWhatWasFound()
+    {
+        var good = new StepGraphShape(2, 4, 8, 3, 5, TensorElementType.Float, TensorElementType.Float16, TensorElementType.Float, CfgType.Self, true);
+        Assert.NotEmpty(StreamStepGraphs.Step(good));
+        Assert.Contains("found 5", Assert.Throws<ArgumentException>(() => StreamStepGraphs.Assemble(good with { Steps = 5 })).Message);
+        Assert.Contains("found 2", Assert.Throws<ArgumentException>(() => StreamStepGraphs.Assemble(good with { EncoderChannels = 2 })).Message);
+        Assert.Contains("none never guides", Assert.Throws<ArgumentException>(() => StreamStepGraphs.Step(good with { Cfg = CfgType.None })).Message);
+        Assert.Contains("found Int64", Assert.Throws<ArgumentException>(() => StreamStepGraphs.Step(good with { UnetType = TensorElementType.Int64 })).Message);
+        Assert.Contains("found Int32", Assert.Throws<ArgumentException>(() => FrameGraphs.Post(16, PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Int32)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FrameGraphs.Pre(0, PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Float));
+        Assert.Contains("holds 12 values, found 6", Assert.Throws<ArgumentException>(() => StreamStepGraphs.ItemConstants(new StepConstants[2], new float[6])).Message);
     }
 
     // ---- Assemble + Step vs StreamDenoiser ----
