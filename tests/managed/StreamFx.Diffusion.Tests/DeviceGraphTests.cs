@@ -38,17 +38,21 @@ public class DeviceGraphTests(ITestOutputHelper log)
                 $"{what}[{i}]: expected {expected[i]:R}, found {actual[i]:R}");
     }
 
+    /// <summary>Both pixel layouts, both image ranges, float32 and float16 model images.</summary>
+    public static TheoryData<PixelLayout, ImageRange, TensorElementType> FrameCases()
+    {
+        var cases = new TheoryData<PixelLayout, ImageRange, TensorElementType>();
+        foreach (TensorElementType type in new[] { TensorElementType.Float, TensorElementType.Float16 })
+            foreach (PixelLayout layout in Enum.GetValues<PixelLayout>())
+                foreach (ImageRange range in Enum.GetValues<ImageRange>())
+                    cases.Add(layout, range, type);
+        return cases;
+    }
+
     // ---- Pre ----
 
     [Theory]
-    [InlineData(PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Rgba, ImageRange.MinusOneToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Bgra, ImageRange.ZeroToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Bgra, ImageRange.MinusOneToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Rgba, ImageRange.MinusOneToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Bgra, ImageRange.ZeroToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Bgra, ImageRange.MinusOneToOne, TensorElementType.Float16)]
+    [MemberData(nameof(FrameCases))]
     public void PreEqualsToTensorAndCosineSimilarity(PixelLayout layout, ImageRange range, TensorElementType imageType)
     {
         const int r = Resolution;
@@ -153,14 +157,7 @@ public class DeviceGraphTests(ITestOutputHelper log)
     }
 
     [Theory]
-    [InlineData(PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Rgba, ImageRange.MinusOneToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Bgra, ImageRange.ZeroToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Bgra, ImageRange.MinusOneToOne, TensorElementType.Float)]
-    [InlineData(PixelLayout.Rgba, ImageRange.ZeroToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Rgba, ImageRange.MinusOneToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Bgra, ImageRange.ZeroToOne, TensorElementType.Float16)]
-    [InlineData(PixelLayout.Bgra, ImageRange.MinusOneToOne, TensorElementType.Float16)]
+    [MemberData(nameof(FrameCases))]
     public void PostEqualsFromTensorByteForByte(PixelLayout layout, ImageRange range, TensorElementType imageType)
     {
         const int r = 40; // 3*40*40 values hold the ~1050 boundary cases; 40 = 5 AVX blocks per row, 23 below covers the tails
